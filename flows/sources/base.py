@@ -1,0 +1,66 @@
+"""The one interface every daily-bar source implements, and what a fetch returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import polars as pl
+
+# Columns of SourceBatch.bars, in order. Prices and volume are Float64 and may be null where the
+# source sent something unparseable; validation decides what happens to such rows.
+BAR_COLUMNS: dict[str, pl.DataType] = {
+    "symbol": pl.String(),
+    "session": pl.Date(),
+    "open": pl.Float64(),
+    "high": pl.Float64(),
+    "low": pl.Float64(),
+    "close": pl.Float64(),
+    "volume": pl.Float64(),
+}
+
+SPLIT_COLUMNS: dict[str, pl.DataType] = {
+    "symbol": pl.String(),
+    "ex_session": pl.Date(),
+    "split_ratio": pl.Float64(),
+}
+
+
+class SourceError(RuntimeError):
+    """A source could not deliver; the message names what failed and what to do."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A whole input (file, response) that is not data at all, with what was found in it."""
+
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceBatch:
+    """What one fetch returned.
+
+    ``bars`` has exactly BAR_COLUMNS, in arrival order (a later row for the same key is newer).
+    ``splits`` has SPLIT_COLUMNS (empty where the source reports none or delivers adjusted data).
+    ``rejections`` lists inputs that held no usable data; they never stop the rest of the batch.
+    """
+
+    source: str
+    bars: pl.DataFrame
+    splits: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SPLIT_COLUMNS))
+    rejections: tuple[Rejection, ...] = ()
+
+
+class BarSource(Protocol):
+    """A source of daily bars."""
+
+    name: str
+
+    def fetch(
+        self, *, start: dt.date, end: dt.date, symbols: tuple[str, ...] | None = None
+    ) -> SourceBatch:
+        """Return bars for sessions in [start, end] (inclusive), for ``symbols`` or all it has."""
+        ...

@@ -1,0 +1,326 @@
+"""The lakehouse: DuckDB over Parquet in DuckLake, with atomic multi-table commits and snapshots.
+
+One ``Lakehouse`` per process holds one DuckDB database with the DuckLake catalog attached as
+``lake``. Work happens on cursors, so threads (Prefect tasks) do not share a connection.
+A :meth:`Lakehouse.transaction` is one DuckLake snapshot: every table it writes changes together
+or not at all, which is what makes a batch load crash-safe without any file juggling.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from warehouse import schemas
+from warehouse.schemas import Dataset
+
+_EXTENSIONS = ("duckdb_extension_sqlite_scanner", "duckdb_extension_ducklake")
+
+
+class LakehouseError(RuntimeError):
+    """A lakehouse operation failed; the message says what to do."""
+
+
+class SchemaMismatch(LakehouseError):
+    """A frame does not match the dataset's declared schema."""
+
+
+def _extension_path(package: str) -> str:
+    module = importlib.import_module(package)
+    found = sorted(Path(module.__file__).parent.glob("extensions/*/*.duckdb_extension"))
+    if not found:
+        raise LakehouseError(f"{package} is installed but holds no extension binary; reinstall it")
+    return str(found[-1])
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One DuckLake commit."""
+
+    snapshot_id: int
+    committed_at: Any
+    message: str | None
+    extra: dict[str, Any]
+
+
+class Lakehouse:
+    """A DuckLake lakehouse rooted at a folder: ``catalog.sqlite`` plus ``data/`` Parquet files."""
+
+    def __init__(self, root: Path, *, catalog: str = "sqlite") -> None:
+        self.root = Path(root)
+        self.catalog = catalog
+        self._lock = threading.RLock()
+        self._db: duckdb.DuckDBPyConnection | None = None
+
+    # -- connection -------------------------------------------------------------------------
+    def _attach_uri(self) -> str:
+        if self.catalog == "sqlite":
+            return f"ducklake:sqlite:{self.root / 'catalog.sqlite'}"
+        if self.catalog.startswith("postgres:"):
+            return f"ducklake:{self.catalog}"
+        raise LakehouseError(
+            f"unknown catalog {self.catalog!r}: use 'sqlite' or 'postgres:<libpq connection string>'"
+        )
+
+    def _database(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._db is None:
+                self.root.mkdir(parents=True, exist_ok=True)
+                (self.root / "data").mkdir(exist_ok=True)
+                db = duckdb.connect()
+                for package in _EXTENSIONS:
+                    db.execute(f"LOAD '{_extension_path(package)}'")
+                db.execute(
+                    f"ATTACH '{self._attach_uri()}' AS lake (DATA_PATH '{self.root / 'data'}/')"
+                )
+                db.execute("USE lake")
+                # One snapshot for all the DDL; IF NOT EXISTS makes reopening free.
+                db.execute("BEGIN TRANSACTION")
+                for zone in sorted({d.zone for d in schemas.ALL}):
+                    db.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
+                for dataset in schemas.ALL:
+                    db.execute(dataset.ddl())
+                db.execute("COMMIT")
+                self._db = db
+            return self._db
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Yield a cursor on the lakehouse (``USE lake`` done), closed afterwards."""
+        cur = self._database().cursor()
+        try:
+            cur.execute("USE lake")
+            yield cur
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Lakehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads ------------------------------------------------------------------------------
+    def current_snapshot(self) -> int:
+        """Return the id of the latest committed snapshot."""
+        with self.cursor() as cur:
+            return int(cur.execute("SELECT id FROM ducklake_current_snapshot('lake')").fetchone()[0])
+
+    def snapshots(self, *, limit: int = 50) -> list[Snapshot]:
+        """Return the latest snapshots, newest first."""
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "SELECT snapshot_id, snapshot_time, commit_message, commit_extra_info "
+                "FROM lake.snapshots() ORDER BY snapshot_id DESC LIMIT ?",
+                [limit],
+            ).fetchall()
+        return [Snapshot(r[0], r[1], r[2], json.loads(r[3]) if r[3] else {}) for r in rows]
+
+    def read(
+        self,
+        dataset: Dataset,
+        *,
+        where: str | None = None,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+        as_of: int | None = None,
+        order_by: str | None = None,
+    ) -> pl.DataFrame:
+        """Read a dataset, optionally filtered (``where`` with ``?`` parameters) and as of a snapshot."""
+        at = f" AT (VERSION => {int(as_of)})" if as_of is not None else ""
+        sql = f"SELECT * FROM {dataset.table}{at}"
+        if where:
+            sql += f" WHERE {where}"
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        return self.query(sql, params, schema=dataset)
+
+    def query(
+        self,
+        sql: str,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        schema: Dataset | None = None,
+    ) -> pl.DataFrame:
+        """Run a read-only query with parameters and return a polars frame."""
+        with self.cursor() as cur:
+            table = cur.execute(sql, params or []).fetch_arrow_table()
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        if schema is not None and frame.is_empty():
+            frame = pl.from_arrow(schema.arrow_schema().empty_table())
+        return frame
+
+    def count(self, dataset: Dataset, *, as_of: int | None = None) -> int:
+        at = f" AT (VERSION => {int(as_of)})" if as_of is not None else ""
+        with self.cursor() as cur:
+            return int(cur.execute(f"SELECT count(*) FROM {dataset.table}{at}").fetchone()[0])
+
+    # -- writes -----------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, message: str, **extra: Any) -> Iterator[Transaction]:
+        """Write several datasets as one atomic snapshot tagged with ``message`` and ``extra``.
+
+        On any exception nothing is committed. ``txn.snapshot_id`` is set after the commit
+        (None when the transaction wrote nothing).
+        """
+        token = uuid.uuid4().hex
+        with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            txn = Transaction(cur)
+            try:
+                yield txn
+                if txn.changed:
+                    info = json.dumps({"txn": token, **extra}, default=str, sort_keys=True)
+                    cur.execute(
+                        "CALL lake.set_commit_message('quantlake', ?, extra_info => ?)",
+                        [message, info],
+                    )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            if txn.changed:
+                row = cur.execute(
+                    "SELECT snapshot_id FROM lake.snapshots() "
+                    "WHERE json_extract_string(commit_extra_info, '$.txn') = ?",
+                    [token],
+                ).fetchone()
+                txn.snapshot_id = int(row[0]) if row else None
+
+
+class Transaction:
+    """Writes inside one lakehouse transaction. All values travel as Arrow or parameters."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.cur = cur
+        self.changed = False
+        self.snapshot_id: int | None = None
+        self.rows_written: dict[str, int] = {}
+
+    def _stage(self, dataset: Dataset, frame: pl.DataFrame | pa.Table) -> str:
+        table = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+        missing = [c for c in dataset.column_names if c not in table.column_names]
+        if missing:
+            raise SchemaMismatch(
+                f"{dataset.table}: frame lacks column(s) {missing}; declared columns are "
+                f"{dataset.column_names} (warehouse/schemas.py)"
+            )
+        try:
+            table = table.select(dataset.column_names).cast(dataset.arrow_schema())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise SchemaMismatch(f"{dataset.table}: cannot cast frame to schema: {exc}") from exc
+        name = f"stage_{uuid.uuid4().hex[:12]}"
+        self.cur.register(name, table)
+        return name
+
+    def _count(self, sql: str) -> int:
+        return int(self.cur.execute(sql).fetchone()[0])
+
+    def _done(self, dataset: Dataset, n: int) -> int:
+        if n:
+            self.changed = True
+            self.rows_written[dataset.table] = self.rows_written.get(dataset.table, 0) + n
+        return n
+
+    def append(self, dataset: Dataset, frame: pl.DataFrame | pa.Table) -> int:
+        """Append rows as they are (for append-only zones). Return rows written."""
+        if len(frame) == 0:
+            return 0
+        stage = self._stage(dataset, frame)
+        cols = ", ".join(f'"{c}"' for c in dataset.column_names)
+        self.cur.execute(f"INSERT INTO {dataset.table} ({cols}) SELECT {cols} FROM {stage}")
+        n = len(frame)
+        self.cur.unregister(stage)
+        return self._done(dataset, n)
+
+    def insert_missing(self, dataset: Dataset, frame: pl.DataFrame | pa.Table) -> int:
+        """Insert only rows whose key is not yet stored. Return rows written."""
+        if len(frame) == 0:
+            return 0
+        stage = self._stage(dataset, frame)
+        cols = ", ".join(f'"{c}"' for c in dataset.column_names)
+        on = " AND ".join(f's."{k}" = t."{k}"' for k in dataset.key)
+        fresh = (
+            f"SELECT s.* FROM {stage} s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {dataset.table} t WHERE {on})"
+        )
+        n = self._count(f"SELECT count(*) FROM ({fresh})")
+        if n:
+            self.cur.execute(f"INSERT INTO {dataset.table} ({cols}) SELECT {cols} FROM ({fresh})")
+        self.cur.unregister(stage)
+        return self._done(dataset, n)
+
+    def merge(self, dataset: Dataset, frame: pl.DataFrame | pa.Table) -> int:
+        """Upsert by key, writing only rows that are new or differ. Return rows written.
+
+        Rows identical to what is stored are skipped, so merging the same frame twice leaves
+        the lakehouse unchanged (no new snapshot).
+        """
+        if len(frame) == 0:
+            return 0
+        stage = self._stage(dataset, frame)
+        keys = dataset.key
+        dupes = self._count(
+            f"SELECT count(*) FROM (SELECT 1 FROM {stage} GROUP BY "
+            + ", ".join(f'"{k}"' for k in keys)
+            + " HAVING count(*) > 1)"
+        )
+        if dupes:
+            self.cur.unregister(stage)
+            raise LakehouseError(
+                f"{dataset.table}: {dupes} duplicate key(s) {keys} in the frame to merge; "
+                "deduplicate before writing"
+            )
+        cols = dataset.column_names
+        changed = f"{stage}_changed"
+        self.cur.execute(
+            f"CREATE TEMP TABLE {changed} AS SELECT * FROM {stage} "
+            f"EXCEPT SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {dataset.table}"
+        )
+        n = self._count(f"SELECT count(*) FROM {changed}")
+        if n:
+            on = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+            sets = ", ".join(f'"{c}" = s."{c}"' for c in cols if c not in keys)
+            collist = ", ".join(f'"{c}"' for c in cols)
+            vals = ", ".join(f's."{c}"' for c in cols)
+            self.cur.execute(
+                f"MERGE INTO {dataset.table} t USING {changed} s ON {on} "
+                f"WHEN MATCHED THEN UPDATE SET {sets} "
+                f"WHEN NOT MATCHED THEN INSERT ({collist}) VALUES ({vals})"
+            )
+        self.cur.execute(f"DROP TABLE {changed}")
+        self.cur.unregister(stage)
+        return self._done(dataset, n)
+
+    def delete(self, dataset: Dataset, where: str, params: Sequence[Any]) -> int:
+        """Delete rows matching ``where`` (with ``?`` parameters). Return rows deleted."""
+        n = self._count_params(f"SELECT count(*) FROM {dataset.table} WHERE {where}", params)
+        if n:
+            self.cur.execute(f"DELETE FROM {dataset.table} WHERE {where}", list(params))
+        return self._done(dataset, n)
+
+    def _count_params(self, sql: str, params: Sequence[Any]) -> int:
+        return int(self.cur.execute(sql, list(params)).fetchone()[0])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        """Read inside the transaction (sees its own uncommitted writes)."""
+        frame = pl.from_arrow(self.cur.execute(sql, params or []).fetch_arrow_table())
+        assert isinstance(frame, pl.DataFrame)
+        return frame

@@ -1,0 +1,373 @@
+"""Every dataset in the lakehouse, declared once: zone, columns (DuckDB types), key.
+
+A zone is a DuckLake schema; a dataset is a table ``<zone>.<name>``. Every record carries an
+event time (``session`` or ``*_at``) and, where it comes from outside, a knowledge time
+(``ingested_at`` / ``knowledge_time``): when we could first have known it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One lakehouse table: its columns in order, its key and what it holds."""
+
+    zone: str
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    description: str
+
+    @property
+    def table(self) -> str:
+        return f"{self.zone}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+    def ddl(self) -> str:
+        cols = ", ".join(f'"{c}" {t}' for c, t in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.table} ({cols})"
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([(c, _ARROW[t]) for c, t in self.columns])
+
+
+_ARROW = {
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "DOUBLE": pa.float64(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "BOOLEAN": pa.bool_(),
+}
+
+_OHLCV = (
+    ("open", "DOUBLE"),
+    ("high", "DOUBLE"),
+    ("low", "DOUBLE"),
+    ("close", "DOUBLE"),
+    ("volume", "DOUBLE"),
+)
+_BATCH = (
+    ("batch_id", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("ingested_at", "TIMESTAMPTZ"),
+)
+
+RAW_BARS = Dataset(
+    "raw",
+    "bars",
+    _BATCH + (("row_number", "BIGINT"), ("symbol", "VARCHAR"), ("session", "DATE")) + _OHLCV,
+    key=("batch_id", "row_number"),
+    description="Daily bars as received, append-only; unparseable values are NULL.",
+)
+
+RAW_CORPORATE_ACTIONS = Dataset(
+    "raw",
+    "corporate_actions",
+    _BATCH + (("symbol", "VARCHAR"), ("ex_session", "DATE"), ("split_ratio", "DOUBLE")),
+    key=("symbol", "ex_session"),
+    description="Splits as reported by the source: new shares per old share from ex_session on.",
+)
+
+QUARANTINE_BARS = Dataset(
+    "quarantine",
+    "bars",
+    RAW_BARS.columns + (("rule", "VARCHAR"), ("detail", "VARCHAR")),
+    key=("batch_id", "row_number", "rule"),
+    description="Rejected raw rows, one per failed rule, with the rule and what was wrong.",
+)
+
+CURATED_BARS = Dataset(
+    "curated",
+    "bars",
+    (("symbol", "VARCHAR"), ("session", "DATE"))
+    + _OHLCV
+    + (
+        ("split_factor", "DOUBLE"),
+        ("source", "VARCHAR"),
+        ("batch_id", "VARCHAR"),
+        ("knowledge_time", "TIMESTAMPTZ"),
+    ),
+    key=("symbol", "session"),
+    description=(
+        "Validated, deduplicated, split-adjusted daily bars. Prices are divided and volume "
+        "multiplied by split_factor (the product of later splits), so returns are continuous."
+    ),
+)
+
+BATCHES = Dataset(
+    "meta",
+    "batches",
+    _BATCH
+    + (
+        ("dataset", "VARCHAR"),
+        ("first_session", "DATE"),
+        ("last_session", "DATE"),
+        ("rows_in", "BIGINT"),
+        ("rows_passed", "BIGINT"),
+        ("rows_quarantined", "BIGINT"),
+        ("status", "VARCHAR"),
+        ("message", "VARCHAR"),
+    ),
+    key=("batch_id",),
+    description="One row per ingested batch: counts and validation status (passed/failed).",
+)
+
+VALIDATION_RESULTS = Dataset(
+    "meta",
+    "validation_results",
+    (
+        ("batch_id", "VARCHAR"),
+        ("suite", "VARCHAR"),
+        ("rule", "VARCHAR"),
+        ("severity", "VARCHAR"),
+        ("success", "BOOLEAN"),
+        ("element_count", "BIGINT"),
+        ("unexpected_count", "BIGINT"),
+        ("detail", "VARCHAR"),
+        ("validated_at", "TIMESTAMPTZ"),
+    ),
+    key=("batch_id", "suite", "rule"),
+    description="Each batch's Great Expectations result, one row per expectation.",
+)
+
+# Feature columns are owned by assets/features; they are listed here so the schema is declared once.
+FEATURE_COLUMNS: tuple[str, ...] = (
+    "ret_1",
+    "ret_5",
+    "ret_20",
+    "vol_20",
+    "ma_ratio_20",
+    "rsi_14",
+    "volume_z_20",
+    "parkinson_20",
+)
+
+FEATURES = Dataset(
+    "features",
+    "daily",
+    (("symbol", "VARCHAR"), ("session", "DATE"))
+    + tuple((c, "DOUBLE") for c in FEATURE_COLUMNS)
+    + (("curated_snapshot", "BIGINT"),),
+    key=("symbol", "session"),
+    description="Point-in-time features: the row at session t uses bars up to and including t.",
+)
+
+LABELS = Dataset(
+    "features",
+    "labels",
+    (
+        ("symbol", "VARCHAR"),
+        ("session", "DATE"),
+        ("horizon", "INTEGER"),
+        ("fwd_return", "DOUBLE"),
+        ("label_session", "DATE"),
+    ),
+    key=("symbol", "session", "horizon"),
+    description="Forward close-to-close return from session to label_session (looks ahead).",
+)
+
+MODELS = Dataset(
+    "models",
+    "registry",
+    (
+        ("model_version", "VARCHAR"),
+        ("created_at", "TIMESTAMPTZ"),
+        ("algorithm", "VARCHAR"),
+        ("params", "VARCHAR"),
+        ("feature_names", "VARCHAR"),
+        ("horizon", "INTEGER"),
+        ("train_start", "DATE"),
+        ("train_end", "DATE"),
+        ("test_start", "DATE"),
+        ("test_end", "DATE"),
+        ("n_train", "BIGINT"),
+        ("n_test", "BIGINT"),
+        ("data_snapshot", "BIGINT"),
+        ("oos_ic", "DOUBLE"),
+        ("oos_rank_ic", "DOUBLE"),
+        ("oos_hit_rate", "DOUBLE"),
+        ("artifact_path", "VARCHAR"),
+        ("artifact_sha256", "VARCHAR"),
+        ("status", "VARCHAR"),
+    ),
+    key=("model_version",),
+    description="Model registry: window, data snapshot, params, out-of-sample metrics, status.",
+)
+
+PREDICTIONS = Dataset(
+    "predictions",
+    "daily",
+    (
+        ("symbol", "VARCHAR"),
+        ("session", "DATE"),
+        ("score", "DOUBLE"),
+        ("model_version", "VARCHAR"),
+        ("features_snapshot", "BIGINT"),
+        ("created_at", "TIMESTAMPTZ"),
+    ),
+    key=("symbol", "session", "model_version"),
+    description="Score per symbol per session from a registered model.",
+)
+
+ORDERS = Dataset(
+    "trading",
+    "orders",
+    (
+        ("client_order_id", "VARCHAR"),
+        ("broker", "VARCHAR"),
+        ("broker_order_id", "VARCHAR"),
+        ("strategy", "VARCHAR"),
+        ("session", "DATE"),
+        ("symbol", "VARCHAR"),
+        ("side", "VARCHAR"),
+        ("qty", "DOUBLE"),
+        ("order_type", "VARCHAR"),
+        ("limit_price", "DOUBLE"),
+        ("time_in_force", "VARCHAR"),
+        ("intent", "VARCHAR"),
+        ("status", "VARCHAR"),
+        ("submitted_at", "TIMESTAMPTZ"),
+        ("model_version", "VARCHAR"),
+        ("predictions_snapshot", "BIGINT"),
+        ("target_weight", "DOUBLE"),
+        ("reference_price", "DOUBLE"),
+        ("message", "VARCHAR"),
+    ),
+    key=("client_order_id",),
+    description="Every order the platform decided on, with what it was based on and its status.",
+)
+
+FILLS = Dataset(
+    "trading",
+    "fills",
+    (
+        ("fill_id", "VARCHAR"),
+        ("client_order_id", "VARCHAR"),
+        ("broker", "VARCHAR"),
+        ("symbol", "VARCHAR"),
+        ("side", "VARCHAR"),
+        ("qty", "DOUBLE"),
+        ("price", "DOUBLE"),
+        ("commission", "DOUBLE"),
+        ("filled_at", "TIMESTAMPTZ"),
+    ),
+    key=("fill_id",),
+    description="Executions reported by the broker.",
+)
+
+POSITIONS = Dataset(
+    "trading",
+    "positions",
+    (
+        ("broker", "VARCHAR"),
+        ("symbol", "VARCHAR"),
+        ("qty", "DOUBLE"),
+        ("avg_price", "DOUBLE"),
+        ("market_price", "DOUBLE"),
+        ("as_of", "TIMESTAMPTZ"),
+    ),
+    key=("broker", "symbol"),
+    description="Current positions as the broker reports them after each trade run.",
+)
+
+ACCOUNT = Dataset(
+    "trading",
+    "account",
+    (
+        ("broker", "VARCHAR"),
+        ("as_of", "TIMESTAMPTZ"),
+        ("cash", "DOUBLE"),
+        ("equity", "DOUBLE"),
+        ("buying_power", "DOUBLE"),
+    ),
+    key=("broker", "as_of"),
+    description="Account snapshots, one per trade run.",
+)
+
+RISK_DECISIONS = Dataset(
+    "trading",
+    "risk_decisions",
+    (
+        ("run_id", "VARCHAR"),
+        ("session", "DATE"),
+        ("subject", "VARCHAR"),
+        ("decision", "VARCHAR"),
+        ("reason", "VARCHAR"),
+        ("decided_at", "TIMESTAMPTZ"),
+    ),
+    key=("run_id", "subject"),
+    description="Every gate and risk decision of a trade run (trade/refuse, order pass/reject).",
+)
+
+# The paper broker's own books: it is an outside party to the platform, so its state is kept apart
+# from the platform's trading records (reconciliation compares the two).
+PAPER_ORDERS = Dataset(
+    "paper",
+    "orders",
+    (
+        ("client_order_id", "VARCHAR"),
+        ("broker_order_id", "VARCHAR"),
+        ("symbol", "VARCHAR"),
+        ("side", "VARCHAR"),
+        ("qty", "DOUBLE"),
+        ("order_type", "VARCHAR"),
+        ("limit_price", "DOUBLE"),
+        ("time_in_force", "VARCHAR"),
+        ("status", "VARCHAR"),
+        ("filled_qty", "DOUBLE"),
+        ("filled_avg_price", "DOUBLE"),
+        ("commission", "DOUBLE"),
+        ("submitted_at", "TIMESTAMPTZ"),
+        ("filled_at", "TIMESTAMPTZ"),
+    ),
+    key=("client_order_id",),
+    description="Paper broker order book.",
+)
+
+PAPER_POSITIONS = Dataset(
+    "paper",
+    "positions",
+    (("symbol", "VARCHAR"), ("qty", "DOUBLE"), ("avg_price", "DOUBLE")),
+    key=("symbol",),
+    description="Paper broker positions.",
+)
+
+PAPER_CASH = Dataset(
+    "paper",
+    "cash",
+    (("account", "VARCHAR"), ("cash", "DOUBLE"), ("updated_at", "TIMESTAMPTZ")),
+    key=("account",),
+    description="Paper broker cash balance.",
+)
+
+ALL: tuple[Dataset, ...] = (
+    RAW_BARS,
+    RAW_CORPORATE_ACTIONS,
+    QUARANTINE_BARS,
+    CURATED_BARS,
+    BATCHES,
+    VALIDATION_RESULTS,
+    FEATURES,
+    LABELS,
+    MODELS,
+    PREDICTIONS,
+    ORDERS,
+    FILLS,
+    POSITIONS,
+    ACCOUNT,
+    RISK_DECISIONS,
+    PAPER_ORDERS,
+    PAPER_POSITIONS,
+    PAPER_CASH,
+)
+
+BY_TABLE: dict[str, Dataset] = {d.table: d for d in ALL}
