@@ -121,7 +121,9 @@ class Lakehouse:
     def current_snapshot(self) -> int:
         """Return the id of the latest committed snapshot."""
         with self.cursor() as cur:
-            return int(cur.execute("SELECT id FROM ducklake_current_snapshot('lake')").fetchone()[0])
+            return int(
+                cur.execute("SELECT id FROM ducklake_current_snapshot('lake')").fetchone()[0]
+            )
 
     def snapshots(self, *, limit: int = 50) -> list[Snapshot]:
         """Return the latest snapshots, newest first."""
