@@ -106,10 +106,13 @@ class Settings(BaseSettings):
     source: SourceName | Literal["auto"] = "auto"
     file_path: Path | None = None
     symbols: tuple[str, ...] = ()
+    # First session the ingest flow loads when a source has no history in the lakehouse yet.
+    history_start: dt.date = dt.date(2019, 1, 2)
     exchange: str = "XNYS"
-    # Exchange-local time after the close when the daily ingest runs, and after the open for trading.
-    ingest_cron: str = "30 17 * * 1-5"
-    trade_cron: str = "45 9 * * 1-5"
+    # Exchange-local times of the scheduled runs: ingest after the close, trade after the open.
+    # Schedules run on exchange sessions only (holidays excluded from the calendar).
+    ingest_at: dt.time = dt.time(17, 30)
+    trade_at: dt.time = dt.time(9, 45)
     broker: BrokerName = "paper"
 
     simulator: SimulatorSettings = SimulatorSettings()

@@ -15,7 +15,9 @@ _START = "1990-01-02"
 
 @lru_cache(maxsize=8)
 def _calendar(exchange: str) -> xcals.ExchangeCalendar:
-    return xcals.get_calendar(exchange, start=_START)
+    # exchange-calendars stops about a year ahead by default; schedules look further.
+    end = (pd.Timestamp.today() + pd.DateOffset(years=3)).strftime("%Y-%m-%d")
+    return xcals.get_calendar(exchange, start=_START, end=end)
 
 
 @lru_cache(maxsize=8)
@@ -70,3 +72,8 @@ def sessions_behind(latest: dt.date, now: dt.datetime, *, exchange: str = "XNYS"
 def session_close(day: dt.date, *, exchange: str = "XNYS") -> dt.datetime:
     """Return the UTC instant of the session's close (half-days included)."""
     return _calendar(exchange).session_close(pd.Timestamp(day)).to_pydatetime()
+
+
+def exchange_date(now: dt.datetime, *, exchange: str = "XNYS") -> dt.date:
+    """Return the calendar date at the exchange at the instant ``now``."""
+    return pd.Timestamp(now).tz_convert(_calendar(exchange).tz).date()

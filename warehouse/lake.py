@@ -326,3 +326,38 @@ class Transaction:
         frame = pl.from_arrow(self.cur.execute(sql, params or []).fetch_arrow_table())
         assert isinstance(frame, pl.DataFrame)
         return frame
+
+
+def table_status(lake: Lakehouse) -> pl.DataFrame:
+    """Return, per declared dataset: rows, and the snapshot and time it last changed."""
+    with lake.cursor() as cur:
+        ids = cur.execute(
+            "SELECT s.schema_name || '.' || t.table_name, t.table_id "
+            "FROM __ducklake_metadata_lake.ducklake_table t "
+            "JOIN __ducklake_metadata_lake.ducklake_schema s USING (schema_id) "
+            "WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL"
+        ).fetchall()
+        snaps = cur.execute(
+            "SELECT snapshot_id, snapshot_time, changes FROM lake.snapshots() ORDER BY snapshot_id"
+        ).fetchall()
+    last: dict[str, tuple[int, Any]] = {}
+    for snapshot_id, when, changes in snaps:
+        for kind, values in (changes or {}).items():
+            if kind.startswith("tables_created") or kind.startswith("schemas"):
+                continue
+            for value in values:
+                last[str(value)] = (snapshot_id, when)
+    rows = []
+    for table, table_id in ids:
+        if table not in schemas.BY_TABLE:
+            continue
+        snap = last.get(str(table_id)) or last.get(table)
+        rows.append(
+            {
+                "dataset": table,
+                "rows": lake.count(schemas.BY_TABLE[table]),
+                "last_snapshot": snap[0] if snap else None,
+                "last_updated": snap[1] if snap else None,
+            }
+        )
+    return pl.DataFrame(rows).sort("dataset")

@@ -1,0 +1,256 @@
+"""The Prefect ingest flow: source -> raw -> validate -> curated (+ quarantine), one atomic commit.
+
+A batch is identified by a hash of its content: loading the same data twice finds the batch
+already in ``meta.batches`` and writes nothing. Raw, quarantine, curated, the validation result
+and the batch record are written in one lakehouse transaction, so a crash at any point leaves
+the lakehouse as it was before the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import curate
+from flows.dagster_events import report_materializations
+from flows.sources.base import SourceBatch
+from flows.sources.select import build_source
+from quantlake.settings import Settings, load_settings
+from validations.result import ValidationOutcome
+from warehouse import calendar, schemas
+from warehouse.lake import Lakehouse
+
+
+class DataQualityError(RuntimeError):
+    """A batch failed its data contract; its good rows landed but trading is gated."""
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did, for people and for the CLI summary."""
+
+    source: str
+    status: str  # loaded | already_loaded | up_to_date
+    batch_id: str | None = None
+    validation: str | None = None  # passed | failed
+    rows_in: int = 0
+    rows_passed: int = 0
+    rows_quarantined: int = 0
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    rejections: list[str] = field(default_factory=list)
+    first_session: dt.date | None = None
+    last_session: dt.date | None = None
+    snapshot_id: int | None = None
+    docs_path: str | None = None
+    message: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def plan_window(
+    lake: Lakehouse, settings: Settings, *, now: dt.datetime
+) -> tuple[dt.date, dt.date]:
+    """Return the sessions to fetch: after the source's watermark up to the last completed one."""
+    end = calendar.last_completed_session(now, exchange=settings.exchange)
+    source = settings.resolved_source
+    if source == "file":
+        return dt.date(1900, 1, 1), calendar.exchange_date(now, exchange=settings.exchange)
+    watermark = lake.query(
+        "SELECT max(last_session) AS w FROM meta.batches WHERE source = ?", [source]
+    ).item()
+    start = settings.history_start if watermark is None else watermark + dt.timedelta(days=1)
+    return start, end
+
+
+@task(name="fetch", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+def fetch(settings: Settings, *, start: dt.date, end: dt.date) -> SourceBatch:
+    """Fetch the window's bars from the configured source (retried: sources are remote)."""
+    symbols = settings.symbols or None
+    return build_source(settings).fetch(start=start, end=end, symbols=symbols)
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate(
+    settings: Settings, raw: pl.DataFrame, *, batch_id: str, now: dt.datetime
+) -> ValidationOutcome:
+    """Run the daily-bars Great Expectations suite and update Data Docs."""
+    from validations.validate import validate_bars
+
+    return validate_bars(
+        raw,
+        today=calendar.exchange_date(now, exchange=settings.exchange),
+        exchange=settings.exchange,
+        max_quarantine_fraction=settings.gates.max_quarantine_fraction,
+        context_dir=settings.gx_dir,
+        batch_id=batch_id,
+    )
+
+
+@task(name="commit", cache_policy=NO_CACHE)
+def commit(
+    lake: Lakehouse,
+    batch: SourceBatch,
+    raw: pl.DataFrame,
+    outcome: ValidationOutcome,
+    *,
+    batch_id: str,
+    now: dt.datetime,
+) -> int | None:
+    """Write raw, quarantine, curated, splits, validation result and batch record atomically."""
+    from validations.validate import rule_rows
+
+    splits = curate.split_rows(batch, batch_id=batch_id, ingested_at=now)
+    with lake.transaction(f"ingest {batch.source}", batch_id=batch_id) as txn:
+        txn.append(schemas.RAW_BARS, raw)
+        new_splits = _new_splits(txn, splits)
+        txn.insert_missing(schemas.RAW_CORPORATE_ACTIONS, splits)
+        all_splits = txn.query("SELECT symbol, ex_session, split_ratio FROM raw.corporate_actions")
+        if not new_splits.is_empty():
+            stored = txn.query(
+                "SELECT * FROM curated.bars WHERE list_contains(?, symbol)",
+                [new_splits.get_column("symbol").unique().to_list()],
+            )
+            txn.merge(
+                schemas.CURATED_BARS,
+                curate.readjusted_rows(stored, new_splits=new_splits, knowledge_time=now),
+            )
+        txn.append(schemas.QUARANTINE_BARS, outcome.quarantined)
+        txn.merge(
+            schemas.CURATED_BARS,
+            curate.curated_rows(outcome.passed, splits=all_splits, knowledge_time=now),
+        )
+        txn.append(
+            schemas.VALIDATION_RESULTS, rule_rows(outcome, batch_id=batch_id, validated_at=now)
+        )
+        txn.append(schemas.BATCHES, _batch_row(batch, raw, outcome, batch_id=batch_id, now=now))
+    return txn.snapshot_id
+
+
+def _new_splits(txn: object, splits: pl.DataFrame) -> pl.DataFrame:
+    if splits.is_empty():
+        return splits
+    known = txn.query("SELECT symbol, ex_session FROM raw.corporate_actions")  # type: ignore[attr-defined]
+    return splits.join(known, on=["symbol", "ex_session"], how="anti")
+
+
+def _batch_row(
+    batch: SourceBatch,
+    raw: pl.DataFrame,
+    outcome: ValidationOutcome,
+    *,
+    batch_id: str,
+    now: dt.datetime,
+) -> pl.DataFrame:
+    sessions = raw.get_column("session").drop_nulls()
+    notes = [outcome.message] + [f"{r.origin}: {r.reason}" for r in batch.rejections]
+    return pl.DataFrame(
+        {
+            "batch_id": [batch_id],
+            "source": [batch.source],
+            "ingested_at": [now],
+            "dataset": ["daily_bars"],
+            "first_session": [sessions.min() if len(sessions) else None],
+            "last_session": [sessions.max() if len(sessions) else None],
+            "rows_in": [len(raw)],
+            "rows_passed": [len(outcome.passed)],
+            "rows_quarantined": [outcome.rows_quarantined],
+            "status": [outcome.status],
+            "message": [" | ".join(notes)],
+        }
+    )
+
+
+def _summary(
+    batch: SourceBatch, raw: pl.DataFrame, outcome: ValidationOutcome, **kw: object
+) -> IngestSummary:
+    by_rule = (
+        outcome.quarantined.group_by("rule").len().sort("rule").rows()
+        if not outcome.quarantined.is_empty()
+        else []
+    )
+    sessions = raw.get_column("session").drop_nulls()
+    return IngestSummary(
+        source=batch.source,
+        status="loaded",
+        validation=outcome.status,
+        rows_in=len(raw),
+        rows_passed=len(outcome.passed),
+        rows_quarantined=outcome.rows_quarantined,
+        quarantined_by_rule=dict(by_rule),
+        rejections=[f"{r.origin}: {r.reason}" for r in batch.rejections],
+        first_session=sessions.min() if len(sessions) else None,
+        last_session=sessions.max() if len(sessions) else None,
+        docs_path=outcome.docs_path,
+        message=outcome.message,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@flow(name="ingest", description="Load daily bars: source -> raw -> validate -> curated.")
+def ingest_flow(
+    source: str | None = None,
+    file_path: str | None = None,
+    now: dt.datetime | None = None,
+    report_to_dagster: bool = True,
+) -> IngestSummary:
+    """Ingest the next window of daily bars; raise DataQualityError when the batch fails."""
+    overrides: dict[str, object] = {}
+    if source:
+        overrides["source"] = source
+    if file_path:
+        overrides["file_path"] = Path(file_path)
+    settings = load_settings(**overrides)
+    now = now or dt.datetime.now(dt.UTC)
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        summary = run_ingest(lake, settings, now=now)
+    if report_to_dagster and summary.status == "loaded" and summary.validation == "passed":
+        _report(settings, summary)
+    if summary.validation == "failed":
+        raise DataQualityError(
+            f"batch {summary.batch_id} failed validation: {summary.message}. Its good rows are "
+            f"in curated, but trading is gated until a passing batch lands; see {summary.docs_path}"
+        )
+    return summary
+
+
+def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> IngestSummary:
+    """Fetch, validate and commit one batch (the body of the ingest flow)."""
+    logger = get_run_logger()
+    source = settings.resolved_source
+    start, end = plan_window(lake, settings, now=now)
+    if start > end:
+        return IngestSummary(source=source, status="up_to_date", message=f"no session after {end}")
+    batch = fetch(settings, start=start, end=end)
+    bid = curate.batch_id(batch)
+    if lake.query("SELECT count(*) FROM meta.batches WHERE batch_id = ?", [bid]).item():
+        logger.info("batch %s is already in the lakehouse; nothing to do", bid)
+        return IngestSummary(source=source, status="already_loaded", batch_id=bid)
+    raw = curate.raw_rows(batch, batch_id=bid, ingested_at=now)
+    if raw.is_empty() and not batch.rejections:
+        return IngestSummary(
+            source=source, status="up_to_date", message="the source had no new bars"
+        )
+    outcome = validate(settings, raw, batch_id=bid, now=now)
+    snapshot = commit(lake, batch, raw, outcome, batch_id=bid, now=now)
+    logger.info("batch %s: %s (snapshot %s)", bid, outcome.message, snapshot)
+    return _summary(batch, raw, outcome, batch_id=bid, snapshot_id=snapshot)
+
+
+def _report(settings: Settings, summary: IngestSummary) -> None:
+    meta = {
+        "batch_id": summary.batch_id,
+        "source": summary.source,
+        "rows": summary.rows_passed,
+        "quarantined": summary.rows_quarantined,
+        "snapshot_id": summary.snapshot_id,
+        "last_session": str(summary.last_session),
+    }
+    report_materializations(
+        settings.dagster_home, [(["raw", "bars"], meta), (["curated", "bars"], meta)]
+    )

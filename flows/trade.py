@@ -1,0 +1,350 @@
+"""The Prefect trade flow: gate -> predictions -> targets -> orders -> broker -> records.
+
+Safety rules: refuse (raise TradeRefused) when data is stale, the latest batch failed
+validation, or there is no fresh prediction from the champion model. Orders carry
+deterministic client ids and are written to the lakehouse *before* they are sent, so a retried,
+repeated or killed run never sends the same order twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import asdict, dataclass, field
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.brokers.base import Broker, BrokerOrder, OrderRequest
+from flows.brokers.select import build_broker
+from flows.dagster_events import report_materializations
+from flows.gate import Gate, TradeRefused, check_gate
+from quantlake.settings import Settings, load_settings
+from strategies.ids import client_order_id
+from strategies.orders import plan_orders
+from strategies.targets import target_weights
+from warehouse import schemas
+from warehouse.lake import Lakehouse
+
+__all__ = ["TradeRefused", "TradeSummary", "trade_flow", "run_trade"]
+
+
+@dataclass
+class TradeSummary:
+    """What one trade run did."""
+
+    session: dt.date | None
+    status: str  # traded | no_orders | refused
+    reason: str = ""
+    model_version: str | None = None
+    orders_sent: int = 0
+    orders: list[dict[str, object]] = field(default_factory=list)
+    positions: list[dict[str, object]] = field(default_factory=list)
+    cash: float | None = None
+    equity: float | None = None
+    snapshot_id: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _inputs(lake: Lakehouse, gate: Gate) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Return (predictions, volatility, prices) for the gate's session."""
+    preds = lake.query(
+        "SELECT symbol, score FROM predictions.daily WHERE session = ? AND model_version = ? "
+        "ORDER BY symbol",
+        [gate.session, gate.model_version],
+    )
+    vol = lake.query(
+        "SELECT symbol, vol_20 AS vol FROM features.daily WHERE session = ? ORDER BY symbol",
+        [gate.session],
+    )
+    prices = lake.query(
+        "SELECT symbol, close AS price FROM curated.bars WHERE session = ? ORDER BY symbol",
+        [gate.session],
+    )
+    return preds, vol, prices
+
+
+@task(name="plan", cache_policy=NO_CACHE)
+def plan(
+    lake: Lakehouse, broker: Broker, settings: Settings, gate: Gate
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (orders to place, prices) from predictions, positions and the account."""
+    preds, vol, prices = _inputs(lake, gate)
+    strat = settings.strategy
+    targets = target_weights(
+        preds,
+        top_k=strat.top_k,
+        weighting=strat.weighting,
+        max_position_weight=strat.max_position_weight,
+        gross_exposure=strat.gross_exposure,
+        volatility=vol,
+    )
+    held = broker.positions()
+    positions = pl.DataFrame(
+        {"symbol": [p.symbol for p in held], "qty": [p.qty for p in held]},
+        schema={"symbol": pl.String, "qty": pl.Float64},
+    )
+    price_map = dict(prices.iter_rows())
+    account = broker.account(prices=price_map)
+    orders = plan_orders(
+        targets,
+        positions,
+        prices,
+        equity=account.equity,
+        cash=account.cash,
+        min_notional=strat.min_notional,
+        fractional=strat.fractional_shares,
+    )
+    return orders, prices
+
+
+def _order_rows(
+    orders: pl.DataFrame, settings: Settings, gate: Gate, broker: Broker, now: dt.datetime
+) -> pl.DataFrame:
+    rows = []
+    for o in orders.iter_rows(named=True):
+        cid = client_order_id(
+            strategy=settings.strategy.name,
+            session=gate.session,
+            symbol=o["symbol"],
+            intent=o["intent"],
+        )
+        rows.append(
+            {
+                "client_order_id": cid,
+                "broker": broker.name,
+                "broker_order_id": None,
+                "strategy": settings.strategy.name,
+                "session": gate.session,
+                "symbol": o["symbol"],
+                "side": o["side"],
+                "qty": float(o["qty"]),
+                "order_type": "market",
+                "limit_price": None,
+                "time_in_force": "day",
+                "intent": o["intent"],
+                "status": "pending_submit",
+                "submitted_at": now,
+                "model_version": gate.model_version,
+                "predictions_snapshot": gate.snapshot_id,
+                "target_weight": float(o["target_weight"]),
+                "reference_price": float(o["price"]),
+                "message": None,
+            }
+        )
+    return pl.DataFrame(rows, schema=schemas.ORDERS.arrow_schema())  # type: ignore[arg-type]
+
+
+@task(name="submit", cache_policy=NO_CACHE)
+def submit(lake: Lakehouse, broker: Broker, intents: pl.DataFrame) -> tuple[list[BrokerOrder], int]:
+    """Record orders before sending, then send each one the broker does not already have.
+
+    Return the broker's view of every intended order and how many were newly sent.
+    """
+    with lake.transaction("trade: orders intended", orders=len(intents)) as txn:
+        txn.insert_missing(schemas.ORDERS, intents)
+    results: list[BrokerOrder] = []
+    sent_now = 0
+    for o in intents.iter_rows(named=True):
+        existing = broker.get_order(o["client_order_id"])
+        if existing is not None:
+            results.append(existing)
+            continue
+        sent_now += 1
+        results.append(
+            broker.submit(
+                OrderRequest(
+                    client_order_id=o["client_order_id"],
+                    symbol=o["symbol"],
+                    side=o["side"],
+                    qty=o["qty"],
+                    order_type=o["order_type"],
+                    time_in_force=o["time_in_force"],
+                    reference_price=o["reference_price"],
+                )
+            )
+        )
+    return results, sent_now
+
+
+@task(name="record", cache_policy=NO_CACHE)
+def record(
+    lake: Lakehouse,
+    broker: Broker,
+    gate: Gate,
+    sent: list[BrokerOrder],
+    prices: pl.DataFrame,
+    *,
+    run_id: str,
+    now: dt.datetime,
+) -> tuple[int | None, list[dict[str, object]], float, float]:
+    """Store broker order states, fills, positions, the account and the run's decisions."""
+    price_map = dict(prices.iter_rows())
+    held = broker.positions()
+    account = broker.account(prices=price_map)
+    with lake.transaction("trade: results", session=gate.session, run_id=run_id) as txn:
+        if sent:
+            stored = txn.query(
+                "SELECT * FROM trading.orders WHERE list_contains(?, client_order_id)",
+                [[o.client_order_id for o in sent]],
+            )
+            txn.merge(schemas.ORDERS, _with_broker_state(stored, sent))
+            txn.insert_missing(schemas.FILLS, _fill_rows(sent, broker.name))
+        txn.delete(schemas.POSITIONS, "broker = ?", [broker.name])
+        positions = _position_rows(held, broker.name, price_map, now)
+        txn.append(schemas.POSITIONS, positions)
+        txn.append(
+            schemas.ACCOUNT,
+            pl.DataFrame(
+                {
+                    "broker": [broker.name],
+                    "as_of": [now],
+                    "cash": [account.cash],
+                    "equity": [account.equity],
+                    "buying_power": [account.buying_power],
+                }
+            ),
+        )
+        txn.append(schemas.RISK_DECISIONS, _decisions(gate, sent, run_id=run_id, now=now))
+    return (
+        txn.snapshot_id,
+        positions.drop("broker", "as_of").to_dicts(),
+        account.cash,
+        account.equity,
+    )
+
+
+def _with_broker_state(stored: pl.DataFrame, sent: list[BrokerOrder]) -> pl.DataFrame:
+    state = pl.DataFrame(
+        {
+            "client_order_id": [o.client_order_id for o in sent],
+            "_boid": [o.broker_order_id for o in sent],
+            "_status": [o.status for o in sent],
+        }
+    )
+    return (
+        stored.join(state, on="client_order_id", how="inner")
+        .with_columns(pl.col("_boid").alias("broker_order_id"), pl.col("_status").alias("status"))
+        .select(schemas.ORDERS.column_names)
+    )
+
+
+def _fill_rows(sent: list[BrokerOrder], broker_name: str) -> pl.DataFrame:
+    rows = [
+        {
+            "fill_id": f"{o.client_order_id}-fill",
+            "client_order_id": o.client_order_id,
+            "broker": broker_name,
+            "symbol": o.symbol,
+            "side": o.side,
+            "qty": o.filled_qty,
+            "price": o.filled_avg_price,
+            "commission": o.commission,
+            "filled_at": o.filled_at,
+        }
+        for o in sent
+        if o.filled_qty > 0
+    ]
+    return pl.DataFrame(rows, schema=schemas.FILLS.arrow_schema())  # type: ignore[arg-type]
+
+
+def _position_rows(held: list, broker_name: str, prices: dict, now: dt.datetime) -> pl.DataFrame:
+    rows = [
+        {
+            "broker": broker_name,
+            "symbol": p.symbol,
+            "qty": p.qty,
+            "avg_price": p.avg_price,
+            "market_price": prices.get(p.symbol),
+            "as_of": now,
+        }
+        for p in held
+        if p.qty != 0
+    ]
+    return pl.DataFrame(rows, schema=schemas.POSITIONS.arrow_schema())  # type: ignore[arg-type]
+
+
+def _decisions(
+    gate: Gate, sent: list[BrokerOrder], *, run_id: str, now: dt.datetime
+) -> pl.DataFrame:
+    rows = [{"subject": "gate", "decision": "trade", "reason": gate.reason}]
+    rows += [
+        {
+            "subject": o.client_order_id,
+            "decision": "submitted" if o.status != "rejected" else "rejected",
+            "reason": f"{o.side} {o.qty:g} {o.symbol}: broker status {o.status}",
+        }
+        for o in sent
+    ]
+    return pl.DataFrame(rows).with_columns(
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(gate.session).alias("session"),
+        pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("decided_at"),
+    )
+
+
+@flow(name="trade", description="Rebalance to the champion model's latest predictions.")
+def trade_flow(now: dt.datetime | None = None, report_to_dagster: bool = True) -> TradeSummary:
+    """Run one rebalance; raise TradeRefused when the data or model gate says no."""
+    settings = load_settings()
+    now = now or dt.datetime.now(dt.UTC)
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        summary = run_trade(lake, settings, now=now)
+    if report_to_dagster and summary.orders_sent:
+        report_materializations(
+            settings.dagster_home,
+            [
+                (
+                    ["trading", "orders"],
+                    {
+                        "session": str(summary.session),
+                        "orders": len(summary.orders),
+                        "model_version": summary.model_version,
+                        "snapshot_id": summary.snapshot_id,
+                    },
+                )
+            ],
+        )
+    return summary
+
+
+def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> TradeSummary:
+    """Gate, plan, submit and record one rebalance (the body of the trade flow)."""
+    logger = get_run_logger()
+    run_id = uuid.uuid4().hex[:12]
+    gate = check_gate(lake, settings, now=now, run_id=run_id)
+    broker = build_broker(settings, lake=lake)
+    orders, prices = plan(lake, broker, settings, gate)
+    intents = _order_rows(orders, settings, gate, broker, now)
+    sent, sent_now = submit(lake, broker, intents) if not intents.is_empty() else ([], 0)
+    snapshot, positions, cash, equity = record(
+        lake, broker, gate, sent, prices, run_id=run_id, now=now
+    )
+    logger.info(
+        "session %s: %d orders planned, %d newly sent", gate.session, len(intents), sent_now
+    )
+    return TradeSummary(
+        session=gate.session,
+        status="traded" if sent_now else "no_orders",
+        reason=gate.reason,
+        model_version=gate.model_version,
+        orders_sent=sent_now,
+        orders=[
+            {
+                "client_order_id": o.client_order_id,
+                "symbol": o.symbol,
+                "side": o.side,
+                "qty": o.qty,
+                "status": o.status,
+                "price": o.filled_avg_price,
+            }
+            for o in sent
+        ],
+        positions=positions,
+        cash=cash,
+        equity=equity,
+        snapshot_id=snapshot,
+    )

@@ -1,0 +1,174 @@
+"""The `quantlake` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from quantlake import runtime
+from quantlake.settings import Settings, load_settings
+
+app = typer.Typer(
+    help=(
+        "quantlake: systematic trading as governed data pipelines.\n\n"
+        "Prefect flows ingest and validate daily bars into a DuckLake lakehouse, Dagster assets "
+        "compute features, train a model and publish predictions, and a Prefect trade flow "
+        "places orders through a broker (paper by default). Configure with QUANTLAKE_* "
+        "environment variables or a .env file (see README)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+console = Console()
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Data folder (lakehouse, Data Docs, Prefect/Dagster homes). "
+        "Default: $QUANTLAKE_DATA_DIR or ./data",
+    ),
+]
+Now = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--now",
+        help="Pretend the clock reads this UTC instant (replays, tests).",
+        formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+    ),
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    try:
+        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except ValidationError as exc:
+        console.print(f"[bold red]Configuration error[/]\n{exc}")
+        raise typer.Exit(2) from exc
+    runtime.prepare(settings)
+    return settings
+
+
+def _utc(now: dt.datetime | None) -> dt.datetime:
+    if now is None:
+        return dt.datetime.now(dt.UTC)
+    return now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
+
+
+@app.command()
+def run(data_dir: DataDir = None, now: Now = None) -> None:
+    """Run one full daily cycle: ingest -> validate -> features -> model -> predictions -> trade.
+
+    Ends with a summary: rows loaded and quarantined, validation result, model metric, orders,
+    positions, Data Docs path and the time each stage took. Safe to repeat: a second run on the
+    same day loads no duplicate rows and sends no new orders.
+    """
+    settings = _settings(data_dir)
+    from flows.ingest import DataQualityError
+    from quantlake.cycle import run_cycle
+    from quantlake.report import print_cycle
+
+    labels = {
+        "ingest": "Ingesting and validating (Prefect + Great Expectations)",
+        "assets": "Features -> model -> predictions (Dagster)",
+        "trade": "Trading (Prefect + broker)",
+    }
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        current: list[int] = []
+
+        def on_stage(stage: str) -> None:
+            if current:
+                progress.update(current[-1], completed=1, total=1)
+            current.append(progress.add_task(labels[stage], total=None))
+
+        try:
+            result = run_cycle(settings, now=_utc(now), on_stage=on_stage)
+        except DataQualityError as exc:
+            console.print(f"[bold red]Ingest failed validation[/]: {exc}")
+            raise typer.Exit(1) from exc
+    print_cycle(console, result)
+
+
+@app.command()
+def status(data_dir: DataDir = None) -> None:
+    """Show what is in the lakehouse and when each dataset was last updated."""
+    settings = _settings(data_dir)
+    from quantlake.report import print_status
+    from warehouse.lake import Lakehouse, table_status
+
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        print_status(console, table_status(lake), snapshot=lake.current_snapshot())
+        batches = lake.query(
+            "SELECT source, batch_id, ingested_at, last_session, rows_in, rows_quarantined, status "
+            "FROM meta.batches ORDER BY ingested_at DESC LIMIT 5"
+        )
+    if not batches.is_empty():
+        console.print("[bold]Latest batches[/]")
+        console.print(batches)
+
+
+@app.command()
+def ingest(
+    data_dir: DataDir = None,
+    now: Now = None,
+    source: Annotated[str | None, typer.Option(help="simulator | file | alpaca")] = None,
+    path: Annotated[Path | None, typer.Option(help="File or folder for --source file")] = None,
+) -> None:
+    """Run only the ingest flow (fetch, validate, write raw/curated/quarantine)."""
+    settings = _settings(data_dir)
+    from flows.ingest import ingest_flow
+    from quantlake.report import ingest_table
+
+    with console.status("Ingesting..."):
+        summary = ingest_flow(source=source, file_path=str(path) if path else None, now=_utc(now))
+    console.print(ingest_table(summary))
+    del settings
+
+
+@app.command()
+def trade(data_dir: DataDir = None, now: Now = None) -> None:
+    """Run only the trade flow on the latest predictions (refuses on stale or failed data)."""
+    _settings(data_dir)
+    from flows.gate import TradeRefused
+    from flows.trade import trade_flow
+    from quantlake.cycle import CycleResult
+    from quantlake.report import orders_table, trade_table
+
+    try:
+        summary = trade_flow(now=_utc(now))
+    except TradeRefused as exc:
+        console.print(trade_table(CycleResult(refused=str(exc))))
+        raise typer.Exit(1) from exc
+    console.print(trade_table(CycleResult(trade=summary)))
+    if summary.orders:
+        console.print(orders_table(summary))
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    prefect_port: Annotated[int, typer.Option(help="Prefect server port")] = 4200,
+    dagster_port: Annotated[int, typer.Option(help="Dagster webserver port")] = 3000,
+) -> None:
+    """Start the Prefect server with the ingest and trade deployments on their schedules, and
+    the Dagster webserver and daemon. Prints both URLs; Ctrl-C stops everything."""
+    settings = _settings(data_dir)
+    from quantlake.serve import serve_all
+
+    serve_all(settings, prefect_port=prefect_port, dagster_port=dagster_port, console=console)
+
+
+if __name__ == "__main__":
+    app()
