@@ -38,7 +38,7 @@ def _refuse(
             "reason": [reason],
             "decided_at": [now],
         },
-        schema=schemas.RISK_DECISIONS.arrow_schema(),  # type: ignore[arg-type]
+        schema=schemas.RISK_DECISIONS.polars_schema(),
     )
     with lake.transaction("trade: refused", run_id=run_id) as txn:
         txn.append(schemas.RISK_DECISIONS, row)

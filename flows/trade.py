@@ -135,7 +135,7 @@ def _order_rows(
                 "message": None,
             }
         )
-    return pl.DataFrame(rows, schema=schemas.ORDERS.arrow_schema())  # type: ignore[arg-type]
+    return pl.DataFrame(rows, schema=schemas.ORDERS.polars_schema())
 
 
 @task(name="submit", cache_policy=NO_CACHE)
@@ -248,7 +248,7 @@ def _fill_rows(sent: list[BrokerOrder], broker_name: str) -> pl.DataFrame:
         for o in sent
         if o.filled_qty > 0
     ]
-    return pl.DataFrame(rows, schema=schemas.FILLS.arrow_schema())  # type: ignore[arg-type]
+    return pl.DataFrame(rows, schema=schemas.FILLS.polars_schema())
 
 
 def _position_rows(held: list, broker_name: str, prices: dict, now: dt.datetime) -> pl.DataFrame:
@@ -264,7 +264,7 @@ def _position_rows(held: list, broker_name: str, prices: dict, now: dt.datetime)
         for p in held
         if p.qty != 0
     ]
-    return pl.DataFrame(rows, schema=schemas.POSITIONS.arrow_schema())  # type: ignore[arg-type]
+    return pl.DataFrame(rows, schema=schemas.POSITIONS.polars_schema())
 
 
 def _decisions(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
 import pyarrow as pa
 
 
@@ -37,6 +38,17 @@ class Dataset:
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([(c, _ARROW[t]) for c, t in self.columns])
 
+    def polars_schema(self) -> dict[str, pl.DataType]:
+        return {c: _POLARS[t] for c, t in self.columns}
+
+    def frame(self, rows: list[dict[str, object]]) -> pl.DataFrame:
+        """Return ``rows`` (missing columns null) as a frame with exactly this schema."""
+        return pl.DataFrame(
+            [{c: r.get(c) for c in self.column_names} for r in rows],
+            schema=self.polars_schema(),
+            orient="row",
+        )
+
 
 _ARROW = {
     "VARCHAR": pa.string(),
@@ -46,6 +58,16 @@ _ARROW = {
     "BIGINT": pa.int64(),
     "INTEGER": pa.int32(),
     "BOOLEAN": pa.bool_(),
+}
+
+_POLARS: dict[str, pl.DataType] = {
+    "VARCHAR": pl.String(),
+    "DATE": pl.Date(),
+    "TIMESTAMPTZ": pl.Datetime("us", "UTC"),
+    "DOUBLE": pl.Float64(),
+    "BIGINT": pl.Int64(),
+    "INTEGER": pl.Int32(),
+    "BOOLEAN": pl.Boolean(),
 }
 
 _OHLCV = (

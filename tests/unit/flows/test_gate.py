@@ -1,0 +1,79 @@
+"""The gate refuses to open risk on stale data, failed validation or a missing prediction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from flows.gate import TradeRefused, check_gate
+from quantlake.settings import Settings
+from warehouse import schemas
+from warehouse.lake import Lakehouse
+
+NOW = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)  # Sunday; last session Fri 2026-11-20
+FRIDAY = dt.date(2026, 11, 20)
+
+
+def _frame(dataset: schemas.Dataset, **values: object) -> pl.DataFrame:
+    row = {c: values.get(c) for c in dataset.column_names}
+    return pl.DataFrame([row], schema=dataset.polars_schema(), orient="row")
+
+
+def seed(lake: Lakehouse, *, session: dt.date, status: str = "passed", champion: bool = True,
+         predicted: bool = True) -> None:
+    with lake.transaction("seed") as txn:
+        txn.merge(schemas.CURATED_BARS, _frame(schemas.CURATED_BARS, symbol="AAA", session=session,
+                                               open=1.0, high=1.0, low=1.0, close=1.0, volume=1.0,
+                                               split_factor=1.0, source="t", batch_id="b",
+                                               knowledge_time=NOW))
+        txn.append(schemas.BATCHES, _frame(schemas.BATCHES, batch_id="b", source="t",
+                                           ingested_at=NOW, status=status, message="m"))
+        if champion:
+            txn.append(schemas.MODELS, _frame(schemas.MODELS, model_version="m1", created_at=NOW,
+                                              status="champion"))
+        if predicted:
+            txn.append(schemas.PREDICTIONS, _frame(schemas.PREDICTIONS, symbol="AAA",
+                                                   session=session, score=0.1,
+                                                   model_version="m1", created_at=NOW))
+
+
+def decisions(lake: Lakehouse) -> list[str]:
+    return lake.read(schemas.RISK_DECISIONS).get_column("decision").to_list()
+
+
+def test_fresh_validated_predicted_data_passes(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY)
+    gate = check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert (gate.session, gate.model_version) == (FRIDAY, "m1")
+
+
+def test_stale_data_is_refused_and_recorded(lake: Lakehouse) -> None:
+    seed(lake, session=dt.date(2026, 11, 17))
+    with pytest.raises(TradeRefused, match="stale"):
+        check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert decisions(lake) == ["refuse"]
+
+
+def test_failed_validation_is_refused(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY, status="failed")
+    with pytest.raises(TradeRefused, match="failed validation"):
+        check_gate(lake, Settings(), now=NOW, run_id="r")
+
+
+def test_missing_champion_is_refused(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY, champion=False)
+    with pytest.raises(TradeRefused, match="no champion"):
+        check_gate(lake, Settings(), now=NOW, run_id="r")
+
+
+def test_predictions_for_an_older_session_are_refused(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY, predicted=False)
+    with pytest.raises(TradeRefused, match="no predictions"):
+        check_gate(lake, Settings(), now=NOW, run_id="r")
+
+
+def test_empty_lakehouse_is_refused(lake: Lakehouse) -> None:
+    with pytest.raises(TradeRefused, match="no curated bars"):
+        check_gate(lake, Settings(), now=NOW, run_id="r")
