@@ -27,7 +27,7 @@ class SimulatorSettings(_Frozen):
     n_symbols: int = Field(20, ge=1, le=2000)
     start: dt.date = dt.date(2019, 1, 2)
     seed: int = 7
-    # Expected number of splits per symbol over the whole history.
+    # Expected splits per symbol per 2,520 sessions (~10 years); none below a $10 post-split price.
     split_rate: float = Field(0.15, ge=0)
     # Probability that any one bar is a bad tick (inconsistent OHLC, negative or missing price).
     bad_tick_rate: float = Field(0.0005, ge=0, le=0.1)
