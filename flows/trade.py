@@ -97,6 +97,8 @@ def plan(
         cash=account.cash,
         min_notional=strat.min_notional,
         fractional=strat.fractional_shares,
+        # Leave room for the broker's costs so a fully invested plan is not rejected for cash.
+        cost_bps=settings.paper.slippage_bps + settings.paper.commission_bps,
     )
     return orders, prices
 
@@ -223,11 +225,18 @@ def _with_broker_state(stored: pl.DataFrame, sent: list[BrokerOrder]) -> pl.Data
             "client_order_id": [o.client_order_id for o in sent],
             "_boid": [o.broker_order_id for o in sent],
             "_status": [o.status for o in sent],
-        }
+            "_message": [o.message for o in sent],
+        },
+        schema={"client_order_id": pl.String, "_boid": pl.String, "_status": pl.String,
+                "_message": pl.String},
     )
     return (
         stored.join(state, on="client_order_id", how="inner")
-        .with_columns(pl.col("_boid").alias("broker_order_id"), pl.col("_status").alias("status"))
+        .with_columns(
+            pl.col("_boid").alias("broker_order_id"),
+            pl.col("_status").alias("status"),
+            pl.coalesce("_message", "message").alias("message"),
+        )
         .select(schemas.ORDERS.column_names)
     )
 

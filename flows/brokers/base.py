@@ -51,6 +51,8 @@ class BrokerOrder:
     submitted_at: dt.datetime | None
     filled_at: dt.datetime | None
     commission: float = 0.0
+    # Why the broker rejected the order (or left it unfilled), when it says.
+    message: str | None = None
 
 
 @dataclass(frozen=True)
