@@ -62,14 +62,37 @@ def run_cycle(
 
 
 def _materialize(settings: Settings) -> dict[str, Any]:
-    """Materialize features -> model -> predictions in the persistent Dagster instance."""
+    """Materialize features -> model -> predictions in the persistent Dagster instance and
+    return what a person wants to see about them (read back from the lakehouse)."""
     import dagster as dg
 
     from assets.run import materialize_daily
+    from warehouse.lake import Lakehouse
 
     instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     try:
-        outcome = materialize_daily(instance=instance, settings=settings)
+        run = materialize_daily(instance=instance, settings=settings)
     finally:
         instance.dispose()
-    return outcome
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        champion = lake.query(
+            "SELECT model_version, oos_ic, oos_rank_ic, oos_hit_rate, train_start, train_end, "
+            "test_start, test_end FROM models.registry WHERE status = 'champion' "
+            "ORDER BY created_at DESC LIMIT 1"
+        )
+        latest = lake.query("SELECT max(session) FROM predictions.daily").item()
+        n_pred = lake.query(
+            "SELECT count(*) FROM predictions.daily WHERE session = ?", [latest]
+        ).item()
+        n_feat = lake.query("SELECT count(*) FROM features.daily").item()
+    out: dict[str, Any] = {"dagster run": run.run_id, "feature rows": f"{n_feat:,}"}
+    if not champion.is_empty():
+        m = champion.row(0, named=True)
+        out["model (champion)"] = m["model_version"]
+        out["out-of-sample IC"] = (
+            f"{m['oos_ic']:.4f} (rank IC {m['oos_rank_ic']:.4f}, hit rate {m['oos_hit_rate']:.1%}) "
+            f"on {m['test_start']} .. {m['test_end']}"
+        )
+        out["trained on"] = f"{m['train_start']} .. {m['train_end']}"
+    out["predictions"] = f"{n_pred} symbols for {latest}"
+    return out

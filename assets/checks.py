@@ -1,0 +1,76 @@
+"""Asset checks: feature completeness past the warm-up, and full coverage of the predictions."""
+
+from __future__ import annotations
+
+import math
+
+import dagster as dg
+
+from assets import keys
+from assets.features.compute import null_share_after_warmup
+from assets.predictions.assets import champion
+from assets.resources import LakehouseResource
+from warehouse.schemas import FEATURE_COLUMNS, FEATURES, PREDICTIONS
+
+# Past its warm-up a feature is null only where it is undefined (a flat volume window).
+MAX_NULL_SHARE = 0.01
+
+
+@dg.asset_check(
+    asset=keys.FEATURES,
+    blocking=True,
+    description=(
+        f"Each feature is null in at most {MAX_NULL_SHARE:.0%} of the rows past its warm-up; "
+        "blocking, so the model never trains on broken features."
+    ),
+)
+def features_null_share(lakehouse: LakehouseResource) -> dg.AssetCheckResult:
+    """Fail when any feature is null too often after its lookback is filled."""
+    with lakehouse.open() as lake:
+        frame = lake.read(FEATURES)
+    shares = null_share_after_warmup(frame.select("symbol", "session", *FEATURE_COLUMNS))
+    # NaN (no row past the warm-up) ranks worst and fails: completeness is then unknown.
+    worst = max(shares, key=lambda name: math.inf if math.isnan(shares[name]) else shares[name])
+    passed = all(share <= MAX_NULL_SHARE for share in shares.values())
+    return dg.AssetCheckResult(
+        passed=passed,
+        metadata={
+            "worst_feature": worst,
+            "worst_null_share": shares[worst],
+            "threshold": MAX_NULL_SHARE,
+            **{f"null_share_{name}": share for name, share in shares.items()},
+        },
+    )
+
+
+@dg.asset_check(
+    asset=keys.PREDICTIONS,
+    description=(
+        "The champion model scored every symbol present in the latest feature session "
+        "(WARN when not: a symbol still in its warm-up gets no score)."
+    ),
+)
+def predictions_cover_latest_session(lakehouse: LakehouseResource) -> dg.AssetCheckResult:
+    """Fail when the latest session has fewer predictions than symbols."""
+    with lakehouse.open() as lake:
+        session = lake.query(f"SELECT max(session) FROM {FEATURES.table}").item()
+        symbols = lake.read(FEATURES, where="session = ?", params=[session]).get_column("symbol")
+        version = champion(lake)["model_version"]
+        scored = lake.read(
+            PREDICTIONS, where="session = ? AND model_version = ?", params=[session, version]
+        ).get_column("symbol")
+    unscored = sorted(set(symbols.to_list()) - set(scored.to_list()))
+    return dg.AssetCheckResult(
+        passed=len(scored) == len(symbols) and not unscored,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "session": str(session),
+            "model_version": version,
+            "symbols": len(symbols),
+            "predictions": len(scored),
+            "unscored": ", ".join(unscored[:20]) or "none",
+        },
+    )
+
+
+CHECKS = (features_null_share, predictions_cover_latest_session)

@@ -1,0 +1,53 @@
+"""The quantlake Dagster code location: one Definitions built from explicit settings.
+
+``defs`` reads quantlake settings (QUANTLAKE_* variables, .env) when Dagster loads this module.
+Automation: every daily asset is ``eager``; the Prefect ingest flow reports a runless
+materialization of curated/bars, and the sensor below, evaluated by the Dagster daemon, then
+requests features -> model -> predictions in one run (checks ride along). The sensor is declared
+RUNNING in code because Dagster's implicit ``default_automation_condition_sensor`` starts STOPPED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+from assets.checks import CHECKS
+from assets.daily import DAILY_ASSETS, daily_assets_job
+from assets.external import EXTERNAL_ASSETS
+from assets.resources import build_resources, options_from_settings
+
+AUTOMATION_SENSOR = "quantlake_automation"
+
+
+def build_definitions(
+    *, lake_root: str, catalog: str, models_dir: str, model: Mapping[str, Any]
+) -> dg.Definitions:
+    """Return the code location's Definitions over the given lakehouse and model settings."""
+    automation = dg.AutomationConditionSensorDefinition(
+        AUTOMATION_SENSOR,
+        target=dg.AssetSelection.assets(*DAILY_ASSETS),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description="Evaluates the eager conditions of features, model and predictions.",
+    )
+    return dg.Definitions(
+        assets=[*EXTERNAL_ASSETS, *DAILY_ASSETS],
+        asset_checks=list(CHECKS),
+        jobs=[daily_assets_job],
+        sensors=[automation],
+        resources=build_resources(
+            lake_root=lake_root, catalog=catalog, models_dir=models_dir, model=model
+        ),
+    )
+
+
+def _load_location() -> dg.Definitions:
+    from quantlake.settings import load_settings
+
+    return build_definitions(**options_from_settings(load_settings()))
+
+
+defs = _load_location()

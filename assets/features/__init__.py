@@ -1,0 +1,1 @@
+"""Point-in-time features and forward-return labels over curated daily bars."""

@@ -1,0 +1,1 @@
+"""Walk-forward training, model artifacts and the model registry."""

@@ -1,0 +1,1 @@
+"""Scores per symbol for the latest session from the champion model."""

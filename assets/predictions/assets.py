@@ -1,0 +1,71 @@
+"""The predictions asset: score the latest session's features with the champion model."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from assets import keys
+from assets.models.artifact import load_artifact
+from assets.models.registry import CHAMPION
+from assets.predictions.compute import latest_session, score_session
+from assets.resources import LakehouseResource
+from assets.snapshots import last_change
+from warehouse.lake import Lakehouse
+from warehouse.schemas import FEATURES, MODELS, PREDICTIONS
+
+
+def champion(lake: Lakehouse) -> dict[str, Any]:
+    """Return the registry row of the one champion model."""
+    rows = lake.read(MODELS, where="status = ?", params=[CHAMPION])
+    if len(rows) != 1:
+        raise RuntimeError(
+            f"models.registry holds {len(rows)} champion models, expected exactly 1: "
+            "materialize models/registry (it makes the newest model the only champion)"
+        )
+    return rows.row(0, named=True)
+
+
+@dg.asset(
+    key=keys.PREDICTIONS,
+    deps=[keys.MODELS, keys.FEATURES],
+    group_name="predictions",
+    kinds={"scikitlearn", "duckdb"},
+    automation_condition=dg.AutomationCondition.eager(),
+    description="Champion-model score per symbol for the latest feature session.",
+    metadata={"table": PREDICTIONS.table},
+)
+def predictions(lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    """Score the latest session and insert rows not yet stored (a rerun writes nothing)."""
+    with lakehouse.open() as lake:
+        read_at = lake.current_snapshot()
+        features_snapshot = last_change(lake, FEATURES, as_of=read_at)
+        session = latest_session(
+            lake.query(
+                f"SELECT max(session) AS session FROM {FEATURES.table} AT (VERSION => ?)", [read_at]
+            ).drop_nulls()
+        )
+        features = lake.read(FEATURES, where="session = ?", params=[session], as_of=read_at)
+        model = champion(lake)
+        artifact = load_artifact(Path(model["artifact_path"]), sha256=model["artifact_sha256"])
+        scores = score_session(features, artifact, session=session).with_columns(
+            model_version=pl.lit(artifact.model_version),
+            features_snapshot=pl.lit(features_snapshot, dtype=pl.Int64),
+            created_at=pl.lit(dt.datetime.now(dt.UTC)),
+        )
+        with lake.transaction("predictions", asset="predictions/daily") as txn:
+            written = txn.insert_missing(PREDICTIONS, scores)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": len(scores),
+            "rows_written": written,
+            "session": str(session),
+            "model_version": artifact.model_version,
+            "features_snapshot": features_snapshot,
+            "symbols_without_score": features.height - scores.height,
+        }
+    )

@@ -1,0 +1,114 @@
+"""The daily assets materialized with Dagster on a temporary lakehouse of synthetic curated bars."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from assets import keys
+from assets.run import materialize_daily
+from quantlake.settings import ModelSettings, Settings
+from tests.unit.assets.bars import random_walk_bars
+from warehouse.calendar import next_session
+from warehouse.lake import Lakehouse
+from warehouse.schemas import CURATED_BARS, FEATURES, LABELS, MODELS, PREDICTIONS
+
+N_SYMBOLS, N_SESSIONS = 30, 800
+MODEL = ModelSettings(horizon=5, train_sessions=252, test_sessions=63, alpha=1.0, seed=0)
+
+
+def _metadata(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dict[str, Any]]:
+    return {
+        event.asset_key: {k: v.value for k, v in event.materialization.metadata.items()}
+        for event in result.get_asset_materialization_events()
+    }
+
+
+@pytest.fixture
+def settings(tmp_path: Path, lake: Lakehouse) -> Settings:
+    """Settings whose lakehouse (data_dir/lake) is the ``lake`` fixture, filled with bars."""
+    assert lake.root == tmp_path / "lake"
+    with lake.transaction("test bars") as txn:
+        txn.merge(
+            CURATED_BARS, random_walk_bars(n_symbols=N_SYMBOLS, n_sessions=N_SESSIONS, seed=3)
+        )
+    return Settings(data_dir=tmp_path, model=MODEL)
+
+
+def test_materializing_twice_writes_nothing_the_second_time(
+    settings: Settings, lake: Lakehouse
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    first = _metadata(materialize_daily(instance=instance, settings=settings))
+    after_first = lake.current_snapshot()
+    second_result = materialize_daily(instance=instance, settings=settings)
+    second = _metadata(second_result)
+
+    assert first[keys.FEATURES]["rows_written"] == N_SYMBOLS * N_SESSIONS
+    assert first[keys.FEATURES]["label_rows_written"] == N_SYMBOLS * N_SESSIONS
+    assert first[keys.MODELS]["trained"] is True
+    assert first[keys.PREDICTIONS]["rows_written"] == N_SYMBOLS
+    assert second[keys.FEATURES]["rows_written"] == 0
+    assert second[keys.FEATURES]["label_rows_written"] == 0
+    assert second[keys.FEATURES]["features_snapshot"] == first[keys.FEATURES]["features_snapshot"]
+    assert second[keys.MODELS]["trained"] is False
+    assert second[keys.MODELS]["model_version"] == first[keys.MODELS]["model_version"]
+    assert second[keys.PREDICTIONS]["rows_written"] == 0
+    assert lake.current_snapshot() == after_first
+    assert all(e.passed for e in second_result.get_asset_check_evaluations())
+    assert len(second_result.get_asset_check_evaluations()) == 2
+
+
+def test_lakehouse_holds_features_model_and_predictions(
+    settings: Settings, lake: Lakehouse
+) -> None:
+    result = materialize_daily(instance=dg.DagsterInstance.ephemeral(), settings=settings)
+    version = _metadata(result)[keys.MODELS]["model_version"]
+
+    assert lake.count(FEATURES) == N_SYMBOLS * N_SESSIONS
+    assert lake.count(LABELS) == N_SYMBOLS * N_SESSIONS
+    registry = lake.read(MODELS)
+    assert registry.select("model_version", "status").rows() == [(version, "champion")]
+    assert Path(registry.item(0, "artifact_path")).is_file()
+    predictions = lake.read(PREDICTIONS)
+    last = lake.query("SELECT max(session) FROM curated.bars").item()
+    assert predictions.get_column("session").unique().to_list() == [last]
+    assert predictions.get_column("symbol").n_unique() == N_SYMBOLS
+    assert predictions.get_column("model_version").unique().to_list() == [version]
+    assert predictions.get_column("score").is_finite().all()
+
+
+def test_a_new_session_adds_its_rows_and_a_new_champion(
+    settings: Settings, lake: Lakehouse
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    first = _metadata(materialize_daily(instance=instance, settings=settings))
+    bars = lake.read(CURATED_BARS)
+    last = bars.get_column("session").max()
+    new_day = next_session(last)
+    fresh = bars.filter(pl.col("session") == last).with_columns(
+        session=pl.lit(new_day),
+        close=pl.col("close") * 1.01,
+        knowledge_time=pl.lit(dt.datetime.combine(new_day, dt.time(22), dt.UTC)),
+    )
+    with lake.transaction("next session") as txn:
+        txn.merge(CURATED_BARS, fresh)
+    second = _metadata(materialize_daily(instance=instance, settings=settings))
+
+    # Earlier features never change when later bars arrive: only the new session is written.
+    assert second[keys.FEATURES]["rows_written"] == N_SYMBOLS
+    # New session's labels (null) plus the labels at t-5 that just became known.
+    assert second[keys.FEATURES]["label_rows_written"] == 2 * N_SYMBOLS
+    assert second[keys.MODELS]["model_version"] != first[keys.MODELS]["model_version"]
+    statuses = dict(lake.read(MODELS).select("model_version", "status").rows())
+    assert statuses == {
+        first[keys.MODELS]["model_version"]: "retired",
+        second[keys.MODELS]["model_version"]: "champion",
+    }
+    assert second[keys.PREDICTIONS]["session"] == str(new_day)
+    assert lake.read(PREDICTIONS, where="session = ?", params=[new_day]).height == N_SYMBOLS
