@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from assets.checks import CHECKS
 from assets.daily import DAILY_ASSETS
+from assets.features.assets import AS_OF_TAG
 from assets.resources import build_resources, options_from_settings
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ class DailyAssetsFailed(RuntimeError):
 
 
 def materialize_daily(
-    *, instance: dg.DagsterInstance, settings: Settings
+    *, instance: dg.DagsterInstance, settings: Settings, as_of: dt.datetime | None = None
 ) -> dg.ExecuteInProcessResult:
     """Materialize features, model and predictions with their checks; raise unless it succeeds.
 
@@ -31,7 +33,7 @@ def materialize_daily(
         [*DAILY_ASSETS, *CHECKS],
         instance=instance,
         resources=build_resources(**options_from_settings(settings)),
-        tags={"quantlake/trigger": "cli"},
+        tags={"quantlake/trigger": "cli", **({AS_OF_TAG: as_of.isoformat()} if as_of else {})},
     )
     if not result.success:
         raise DailyAssetsFailed(

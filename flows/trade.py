@@ -227,8 +227,12 @@ def _with_broker_state(stored: pl.DataFrame, sent: list[BrokerOrder]) -> pl.Data
             "_status": [o.status for o in sent],
             "_message": [o.message for o in sent],
         },
-        schema={"client_order_id": pl.String, "_boid": pl.String, "_status": pl.String,
-                "_message": pl.String},
+        schema={
+            "client_order_id": pl.String,
+            "_boid": pl.String,
+            "_status": pl.String,
+            "_message": pl.String,
+        },
     )
     return (
         stored.join(state, on="client_order_id", how="inner")
@@ -326,8 +330,21 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
     run_id = uuid.uuid4().hex[:12]
     gate = check_gate(lake, settings, now=now, run_id=run_id)
     broker = build_broker(settings, lake=lake)
-    orders, prices = plan(lake, broker, settings, gate)
-    intents = _order_rows(orders, settings, gate, broker, now)
+    decided = lake.read(
+        schemas.ORDERS,
+        where="strategy = ? AND session = ? AND broker = ?",
+        params=[settings.strategy.name, gate.session, broker.name],
+        order_by="client_order_id",
+    )
+    if decided.is_empty():
+        orders, prices = plan(lake, broker, settings, gate)
+        intents = _order_rows(orders, settings, gate, broker, now)
+    else:
+        # The decision for this session was made by an earlier run: re-drive those orders
+        # (the broker is asked about each) rather than plan again and risk a second trade.
+        logger.info("session %s already decided (%d orders); resuming", gate.session, len(decided))
+        intents = decided
+        prices = _inputs(lake, gate)[2]
     sent, sent_now = submit(lake, broker, intents) if not intents.is_empty() else ([], 0)
     snapshot, positions, cash, equity = record(
         lake, broker, gate, sent, prices, run_id=run_id, now=now

@@ -45,7 +45,7 @@ def run_cycle(
 
     on_stage("assets")
     t0 = time.perf_counter()
-    result.assets = _materialize(settings)
+    result.assets = _materialize(settings, as_of=now)
     result.timings["assets"] = time.perf_counter() - t0
 
     on_stage("trade")
@@ -61,7 +61,7 @@ def run_cycle(
     return result
 
 
-def _materialize(settings: Settings) -> dict[str, Any]:
+def _materialize(settings: Settings, *, as_of: dt.datetime) -> dict[str, Any]:
     """Materialize features -> model -> predictions in the persistent Dagster instance and
     return what a person wants to see about them (read back from the lakehouse)."""
     import dagster as dg
@@ -71,7 +71,7 @@ def _materialize(settings: Settings) -> dict[str, Any]:
 
     instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     try:
-        run = materialize_daily(instance=instance, settings=settings)
+        run = materialize_daily(instance=instance, settings=settings, as_of=as_of)
     finally:
         instance.dispose()
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:

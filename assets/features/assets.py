@@ -10,6 +10,7 @@ import datetime as dt
 import time
 
 import dagster as dg
+from dagster import AssetExecutionContext
 
 from assets import keys
 from assets.features.compute import (
@@ -23,6 +24,15 @@ from assets.features.provenance import with_curated_snapshot
 from assets.resources import LakehouseResource, ModelResource
 from assets.snapshots import last_change
 from warehouse.schemas import CURATED_BARS, FEATURES, LABELS
+
+
+AS_OF_TAG = "quantlake/as_of"
+
+
+def known_at(context: AssetExecutionContext) -> dt.datetime:
+    """Return the knowledge cut-off: the run's ``quantlake/as_of`` tag (replays), else now."""
+    tag = context.run.tags.get(AS_OF_TAG)
+    return dt.datetime.fromisoformat(tag) if tag else dt.datetime.now(dt.UTC)
 
 
 @dg.asset(
@@ -41,7 +51,11 @@ from warehouse.schemas import CURATED_BARS, FEATURES, LABELS
         },
     },
 )
-def features(lakehouse: LakehouseResource, model_settings: ModelResource) -> dg.MaterializeResult:
+def features(
+    context,  # noqa: ANN001 - Dagster rejects string annotations here
+    lakehouse: LakehouseResource,
+    model_settings: ModelResource,
+) -> dg.MaterializeResult:
     """Compute features and labels from curated bars and merge them (rerun writes nothing)."""
     horizon = model_settings.params().horizon
     with lakehouse.open() as lake:
@@ -49,7 +63,7 @@ def features(lakehouse: LakehouseResource, model_settings: ModelResource) -> dg.
         curated_snapshot = last_change(lake, CURATED_BARS, as_of=read_at)
         bars = lake.read(CURATED_BARS, as_of=read_at)
         started = time.perf_counter()
-        now = dt.datetime.now(dt.UTC)
+        now = known_at(context)
         frame = compute_features(bars, known_at=now)
         label_frame = labels(point_in_time_bars(bars, known_at=now), horizon=horizon)
         seconds = time.perf_counter() - started
