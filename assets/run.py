@@ -33,6 +33,8 @@ def materialize_daily(
         [*DAILY_ASSETS, *CHECKS],
         instance=instance,
         resources=build_resources(**options_from_settings(settings)),
+        # The console logger defaults to DEBUG; the run's events are in the instance regardless.
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         tags={"quantlake/trigger": "cli", **({AS_OF_TAG: as_of.isoformat()} if as_of else {})},
     )
     if not result.success:

@@ -153,7 +153,8 @@ class Settings(BaseSettings):
 
     @property
     def docs_dir(self) -> Path:
-        return self.data_dir / "data_docs"
+        # Great Expectations keeps its Data Docs site inside its file context.
+        return self.gx_dir / "data_docs"
 
     @property
     def gx_dir(self) -> Path:

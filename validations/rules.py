@@ -1,0 +1,71 @@
+"""What a data-contract rule is: GX expectations plus a polars explanation of a failing row.
+
+Expectations are declared as (class name, kwargs), so declaring rules does not import GX
+(``import great_expectations`` takes seconds); :func:`validations.bars.build_suite` builds them.
+Batch rules (schema) reject the whole batch; row rules quarantine the failing rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from validations.result import Severity
+from warehouse import calendar
+
+
+@dataclass(frozen=True)
+class Check:
+    """One GX expectation: its class name in ``great_expectations.expectations`` and kwargs."""
+
+    expectation: str
+    kwargs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The suite parameters of one run: the exchange's sessions over the batch and ``today``."""
+
+    today: dt.date
+    sessions: tuple[dt.date, ...]
+
+    @classmethod
+    def for_frame(cls, frame: pl.DataFrame, *, today: dt.date, exchange: str) -> Parameters:
+        """Return the parameters for ``frame``: the sessions between its first and last date."""
+        days = frame.get_column("session") if "session" in frame.columns else pl.Series([])
+        if days.dtype != pl.Date or days.null_count() == len(days):
+            return cls(today=today, sessions=())
+        first, last = days.min(), days.max()
+        return cls(today=today, sessions=tuple(calendar.sessions(first, last, exchange=exchange)))
+
+    def for_gx(self) -> dict[str, Any]:
+        """Return the values as GX compares them with a datetime64 column (naive midnights)."""
+        return {
+            "today": _midnight(self.today),
+            "sessions": [_midnight(d) for d in self.sessions],
+        }
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named data-contract rule: its expectations and, for row rules, what a failing row shows.
+
+    ``detail`` explains a failing row. ``kept`` marks failing rows that are nevertheless kept
+    (the newest of a set of duplicates): they fail the expectation but are not quarantined.
+    """
+
+    name: str
+    severity: Severity
+    scope: Literal["batch", "row"]
+    description: str
+    checks: tuple[Check, ...]
+    detail: Callable[[Parameters], pl.Expr] | None = None
+    kept: pl.Expr | None = None

@@ -1,0 +1,75 @@
+"""The rows an expectation finds unexpected, as a polars mask with GX's semantics.
+
+GX evaluates the suite and reports, per expectation, how many rows failed and the first few.
+Listing *every* failing row through GX (result_format COMPLETE) costs minutes once a batch has
+a few hundred thousand failures, so the full list comes from these masks, computed only for
+expectations GX reported failed, and checked against GX's own count and sample
+(:func:`validations.validate` raises when they disagree). The frame must have NaN already
+turned into null: pandas, which GX runs on, treats NaN as missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from validations.rules import Check, Parameters
+
+
+def _value(value: Any, params: Parameters) -> Any:
+    """Resolve a ``{"$PARAMETER": name}`` kwarg to the run's value (dates, as polars compares)."""
+    if isinstance(value, dict) and "$PARAMETER" in value:
+        name = value["$PARAMETER"]
+        if name == "sessions":
+            return pl.Series(name, params.sessions, dtype=pl.Date)
+        if name == "today":
+            return params.today
+        raise ValueError(f"unknown suite parameter {name!r}; add it to bars.Parameters")
+    return value
+
+
+def _between(column: str, kwargs: dict[str, Any], params: Parameters) -> pl.Expr:
+    col = pl.col(column)
+    inside = pl.lit(True)
+    low, high = _value(kwargs.get("min_value"), params), _value(kwargs.get("max_value"), params)
+    if low is not None:
+        inside &= (col > low) if kwargs.get("strict_min") else (col >= low)
+    if high is not None:
+        inside &= (col < high) if kwargs.get("strict_max") else (col <= high)
+    return col.is_not_null() & ~inside
+
+
+def _pair_greater(kwargs: dict[str, Any]) -> pl.Expr:
+    if kwargs.get("ignore_row_if") != "either_value_is_missing":
+        raise ValueError("the polars mask implements ignore_row_if='either_value_is_missing' only")
+    a, b = pl.col(kwargs["column_A"]), pl.col(kwargs["column_B"])
+    ok = (a >= b) if kwargs.get("or_equal") else (a > b)
+    return a.is_not_null() & b.is_not_null() & ~ok
+
+
+def _compound_duplicated(columns: list[str]) -> pl.Expr:
+    # GX's default ignore_row_if="all_values_are_missing": rows whose key is entirely null are
+    # neither counted nor flagged.
+    considered = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
+    return considered & (considered.cast(pl.UInt32).sum().over(columns) > 1)
+
+
+def unexpected(check: Check, params: Parameters) -> pl.Expr:
+    """Return a boolean expression: True where the row fails ``check``."""
+    kwargs = dict(check.kwargs)
+    match check.expectation:
+        case "ExpectColumnValuesToNotBeNull":
+            return pl.col(kwargs["column"]).is_null()
+        case "ExpectColumnValuesToBeBetween":
+            return _between(kwargs["column"], kwargs, params)
+        case "ExpectColumnPairValuesAToBeGreaterThanB":
+            return _pair_greater(kwargs)
+        case "ExpectColumnValuesToBeInSet":
+            col = pl.col(kwargs["column"])
+            return col.is_not_null() & ~col.is_in(_value(kwargs["value_set"], params))
+        case "ExpectCompoundColumnsToBeUnique":
+            return _compound_duplicated(list(kwargs["column_list"]))
+    raise ValueError(
+        f"no polars mask for {check.expectation}; add one to validations/unexpected.py"
+    )
