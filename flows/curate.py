@@ -1,4 +1,4 @@
-"""Pure steps between a source batch and the lakehouse zones: batch identity, raw rows, curated rows.
+"""Pure steps from a source batch to lakehouse zones: batch identity, raw rows, curated rows.
 
 No I/O here: the ingest flow reads what these need and writes what they return.
 """
@@ -26,7 +26,7 @@ def batch_id(batch: SourceBatch) -> str:
 
 
 def raw_rows(batch: SourceBatch, *, batch_id: str, ingested_at: dt.datetime) -> pl.DataFrame:
-    """Return the batch's bars as raw-zone rows: numbered in arrival order, stamped with the batch."""
+    """Return the batch's bars as raw rows, numbered in arrival order and stamped."""
     bars = batch.bars.select([pl.col(c).cast(t) for c, t in BAR_COLUMNS.items()])
     return bars.with_row_index("row_number").select(
         pl.lit(batch_id).alias("batch_id"),

@@ -1,4 +1,4 @@
-"""`quantlake serve`: Prefect server + deployments, Dagster webserver + daemon, as child processes."""
+"""`quantlake serve`: Prefect server + deployments, Dagster webserver + daemon, as children."""
 
 from __future__ import annotations
 

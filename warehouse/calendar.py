@@ -3,8 +3,8 @@ instants are UTC."""
 
 from __future__ import annotations
 
-import datetime as dt
 import bisect
+import datetime as dt
 from functools import lru_cache
 
 import exchange_calendars as xcals

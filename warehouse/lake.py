@@ -70,7 +70,7 @@ class Lakehouse:
         if self.catalog.startswith("postgres:"):
             return f"ducklake:{self.catalog}"
         raise LakehouseError(
-            f"unknown catalog {self.catalog!r}: use 'sqlite' or 'postgres:<libpq connection string>'"
+            f"unknown catalog {self.catalog!r}: use 'sqlite' or 'postgres:<libpq conninfo>'"
         )
 
     def _database(self) -> duckdb.DuckDBPyConnection:
@@ -79,8 +79,17 @@ class Lakehouse:
                 self.root.mkdir(parents=True, exist_ok=True)
                 (self.root / "data").mkdir(exist_ok=True)
                 db = duckdb.connect()
-                for package in _EXTENSIONS:
-                    db.execute(f"LOAD '{_extension_path(package)}'")
+                extensions = list(_EXTENSIONS)
+                if self.catalog.startswith("postgres:"):
+                    extensions.insert(0, "duckdb_extension_postgres_scanner")
+                for package in extensions:
+                    try:
+                        db.execute(f"LOAD '{_extension_path(package)}'")
+                    except ModuleNotFoundError as exc:
+                        raise LakehouseError(
+                            f"the {package} wheel is needed for catalog {self.catalog!r}: "
+                            f"pip install {package.replace('_', '-')}==1.5.5"
+                        ) from exc
                 db.execute(
                     f"ATTACH '{self._attach_uri()}' AS lake (DATA_PATH '{self.root / 'data'}/')"
                 )
@@ -144,7 +153,7 @@ class Lakehouse:
         as_of: int | None = None,
         order_by: str | None = None,
     ) -> pl.DataFrame:
-        """Read a dataset, optionally filtered (``where`` with ``?`` parameters) and as of a snapshot."""
+        """Read a dataset, optionally filtered (``where`` with ``?`` params) and as of a snapshot."""
         at = f" AT (VERSION => {int(as_of)})" if as_of is not None else ""
         sql = f"SELECT * FROM {dataset.table}{at}"
         if where:

@@ -25,7 +25,6 @@ from assets.resources import LakehouseResource, ModelResource
 from assets.snapshots import last_change
 from warehouse.schemas import CURATED_BARS, FEATURES, LABELS
 
-
 AS_OF_TAG = "quantlake/as_of"
 
 

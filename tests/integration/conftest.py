@@ -1,4 +1,4 @@
-"""Integration fixtures: one Prefect test server for the whole session (starting one costs ~13 s)."""
+"""Integration fixtures: one Prefect test server per session (starting one costs ~13 s)."""
 
 from __future__ import annotations
 

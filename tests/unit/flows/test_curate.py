@@ -16,8 +16,15 @@ D = [dt.date(2024, 1, d) for d in (2, 3, 4, 5)]
 def batch(closes: list[float], splits: list[tuple[str, dt.date, float]] = ()) -> SourceBatch:
     n = len(closes)
     bars = pl.DataFrame(
-        {"symbol": ["AAA"] * n, "session": D[:n], "open": closes, "high": closes, "low": closes,
-         "close": closes, "volume": [100.0] * n},
+        {
+            "symbol": ["AAA"] * n,
+            "session": D[:n],
+            "open": closes,
+            "high": closes,
+            "low": closes,
+            "close": closes,
+            "volume": [100.0] * n,
+        },
         schema=BAR_COLUMNS,
     )
     sp = pl.DataFrame(list(splits), schema=SPLIT_COLUMNS, orient="row")

@@ -21,22 +21,60 @@ def _frame(dataset: schemas.Dataset, **values: object) -> pl.DataFrame:
     return pl.DataFrame([row], schema=dataset.polars_schema(), orient="row")
 
 
-def seed(lake: Lakehouse, *, session: dt.date, status: str = "passed", champion: bool = True,
-         predicted: bool = True) -> None:
+def seed(
+    lake: Lakehouse,
+    *,
+    session: dt.date,
+    status: str = "passed",
+    champion: bool = True,
+    predicted: bool = True,
+) -> None:
     with lake.transaction("seed") as txn:
-        txn.merge(schemas.CURATED_BARS, _frame(schemas.CURATED_BARS, symbol="AAA", session=session,
-                                               open=1.0, high=1.0, low=1.0, close=1.0, volume=1.0,
-                                               split_factor=1.0, source="t", batch_id="b",
-                                               knowledge_time=NOW))
-        txn.append(schemas.BATCHES, _frame(schemas.BATCHES, batch_id="b", source="t",
-                                           ingested_at=NOW, status=status, message="m"))
+        txn.merge(
+            schemas.CURATED_BARS,
+            _frame(
+                schemas.CURATED_BARS,
+                symbol="AAA",
+                session=session,
+                open=1.0,
+                high=1.0,
+                low=1.0,
+                close=1.0,
+                volume=1.0,
+                split_factor=1.0,
+                source="t",
+                batch_id="b",
+                knowledge_time=NOW,
+            ),
+        )
+        txn.append(
+            schemas.BATCHES,
+            _frame(
+                schemas.BATCHES,
+                batch_id="b",
+                source="t",
+                ingested_at=NOW,
+                status=status,
+                message="m",
+            ),
+        )
         if champion:
-            txn.append(schemas.MODELS, _frame(schemas.MODELS, model_version="m1", created_at=NOW,
-                                              status="champion"))
+            txn.append(
+                schemas.MODELS,
+                _frame(schemas.MODELS, model_version="m1", created_at=NOW, status="champion"),
+            )
         if predicted:
-            txn.append(schemas.PREDICTIONS, _frame(schemas.PREDICTIONS, symbol="AAA",
-                                                   session=session, score=0.1,
-                                                   model_version="m1", created_at=NOW))
+            txn.append(
+                schemas.PREDICTIONS,
+                _frame(
+                    schemas.PREDICTIONS,
+                    symbol="AAA",
+                    session=session,
+                    score=0.1,
+                    model_version="m1",
+                    created_at=NOW,
+                ),
+            )
 
 
 def decisions(lake: Lakehouse) -> list[str]:
