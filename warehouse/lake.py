@@ -153,7 +153,7 @@ class Lakehouse:
         as_of: int | None = None,
         order_by: str | None = None,
     ) -> pl.DataFrame:
-        """Read a dataset, optionally filtered (``where`` with ``?`` params) and as of a snapshot."""
+        """Read a dataset, filtered by ``where`` (``?`` params), optionally as of a snapshot."""
         at = f" AT (VERSION => {int(as_of)})" if as_of is not None else ""
         sql = f"SELECT * FROM {dataset.table}{at}"
         if where:
