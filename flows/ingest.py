@@ -9,7 +9,7 @@ the lakehouse as it was before the batch.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -237,6 +237,10 @@ def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Inge
             source=source, status="up_to_date", message="the source had no new bars"
         )
     outcome = validate(settings, raw, batch_id=bid, now=now)
+    if raw.is_empty():
+        # Every input was rejected: there is no data, and that must not look like a quiet day.
+        notes = "; ".join(f"{r.origin}: {r.reason}" for r in batch.rejections)
+        outcome = replace(outcome, status="failed", message=f"no usable rows: {notes}")
     snapshot = commit(lake, batch, raw, outcome, batch_id=bid, now=now)
     logger.info("batch %s: %s (snapshot %s)", bid, outcome.message, snapshot)
     return _summary(batch, raw, outcome, batch_id=bid, snapshot_id=snapshot)
