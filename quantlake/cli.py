@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -62,7 +63,13 @@ def _utc(now: dt.datetime | None) -> dt.datetime:
 
 
 @app.command()
-def run(data_dir: DataDir = None, now: Now = None) -> None:
+def run(
+    data_dir: DataDir = None,
+    now: Now = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the summary as JSON to this file.")
+    ] = None,
+) -> None:
     """Run one full daily cycle: ingest -> validate -> features -> model -> predictions -> trade.
 
     Ends with a summary: rows loaded and quarantined, validation result, model metric, orders,
@@ -99,6 +106,8 @@ def run(data_dir: DataDir = None, now: Now = None) -> None:
             console.print(f"[bold red]Ingest failed validation[/]: {exc}")
             raise typer.Exit(1) from exc
     print_cycle(console, result)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.as_dict(), indent=2, default=str))
 
 
 @app.command()

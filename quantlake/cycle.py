@@ -21,6 +21,15 @@ class CycleResult:
     refused: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ingest": self.ingest.as_dict() if self.ingest else None,
+            "assets": self.assets,
+            "trade": self.trade.as_dict() if self.trade else None,
+            "refused": self.refused,
+            "timings": self.timings,
+        }
+
 
 Stage = Callable[[str], None]
 
