@@ -15,10 +15,11 @@ from pathlib import Path
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 from flows import curate
 from flows.dagster_events import report_materializations
-from flows.sources.base import SourceBatch
+from flows.sources.base import SourceBatch, SourceError
 from flows.sources.select import build_source
 from quantlake.settings import Settings, load_settings
 from validations.result import ValidationOutcome
@@ -68,7 +69,24 @@ def plan_window(
     return start, end
 
 
-@task(name="fetch", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+def _transient(task: object, task_run: object, state: State) -> bool:
+    """Retry only failures that may pass: not refused keys, missing files or bad requests."""
+    try:
+        state.result()
+    except SourceError as exc:
+        return exc.transient
+    except Exception:  # noqa: BLE001 - anything unexpected from a remote source: retry it
+        return True
+    return False
+
+
+@task(
+    name="fetch",
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=_transient,
+    cache_policy=NO_CACHE,
+)
 def fetch(settings: Settings, *, start: dt.date, end: dt.date) -> SourceBatch:
     """Fetch the window's bars from the configured source (retried: sources are remote)."""
     symbols = settings.symbols or None

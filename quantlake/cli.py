@@ -114,18 +114,17 @@ def run(
 def status(data_dir: DataDir = None) -> None:
     """Show what is in the lakehouse and when each dataset was last updated."""
     settings = _settings(data_dir)
-    from quantlake.report import print_status
+    from quantlake.report import print_batches, print_status
     from warehouse.lake import Lakehouse, table_status
 
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         print_status(console, table_status(lake), snapshot=lake.current_snapshot())
         batches = lake.query(
-            "SELECT source, batch_id, ingested_at, last_session, rows_in, rows_quarantined, status "
-            "FROM meta.batches ORDER BY ingested_at DESC LIMIT 5"
+            "SELECT source, batch_id, ingested_at, last_session, rows_in, rows_quarantined, "
+            "status FROM meta.batches ORDER BY ingested_at DESC LIMIT 5"
         )
     if not batches.is_empty():
-        console.print("[bold]Latest batches[/]")
-        console.print(batches)
+        print_batches(console, batches)
 
 
 @app.command()

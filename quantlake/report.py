@@ -119,3 +119,30 @@ def print_status(console: Console, status: pl.DataFrame, *, snapshot: int) -> No
         when = row["last_updated"].strftime("%Y-%m-%d %H:%M:%S") if row["last_updated"] else "never"
         table.add_row(row["dataset"], f"{row['rows']:,}", str(row["last_snapshot"] or "-"), when)
     console.print(table)
+
+
+def print_batches(console: Console, batches: pl.DataFrame) -> None:
+    """Print the latest ingested batches and their validation status."""
+    table = Table(title="Latest batches", title_justify="left")
+    for col in (
+        "source",
+        "batch",
+        "ingested (UTC)",
+        "last session",
+        "rows",
+        "quarantined",
+        "validation",
+    ):
+        table.add_column(col, justify="right" if col in ("rows", "quarantined") else "left")
+    for b in batches.iter_rows(named=True):
+        style = "green" if b["status"] == "passed" else "bold red"
+        table.add_row(
+            b["source"],
+            b["batch_id"],
+            b["ingested_at"].strftime("%Y-%m-%d %H:%M"),
+            str(b["last_session"]),
+            f"{b['rows_in']:,}",
+            f"{b['rows_quarantined']:,}",
+            f"[{style}]{b['status']}[/]",
+        )
+    console.print(table)

@@ -1,7 +1,13 @@
-"""`quantlake serve`: Prefect server + deployments, Dagster webserver + daemon, as children."""
+"""`quantlake serve`: Prefect server + deployments, Dagster webserver + daemon, as children.
+
+Each child runs in its own session, so a Ctrl-C in the terminal reaches only this process, which
+then stops the children in order. SIGTERM and SIGHUP take the same path, so a service manager
+(or a closed terminal) never leaves orphaned servers behind.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,7 +23,7 @@ from quantlake.runtime import DEPLOYMENT_DIR
 from quantlake.settings import Settings
 
 BIN = Path(sys.executable).parent
-ROOT = DEPLOYMENT_DIR.parent
+STOP_GRACE_SECONDS = 20.0
 
 
 @dataclass
@@ -29,10 +35,11 @@ class Child:
 
 def _start(name: str, args: list[str], *, env: dict[str, str], logs: Path) -> Child:
     log = logs / f"{name}.log"
-    handle = log.open("ab")
-    process = subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    with log.open("ab") as handle:
+        # The working directory is the caller's, so every child reads the same .env as the CLI.
+        process = subprocess.Popen(
+            args, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return Child(name, process, log)
 
 
@@ -47,11 +54,32 @@ def _wait_http(url: str, *, child: Child, timeout: float) -> None:
             if httpx.get(url, timeout=2).status_code < 500:
                 return
         except httpx.HTTPError:
-            pass
+            pass  # not listening yet: poll again until the deadline
         time.sleep(0.5)
     raise RuntimeError(
         f"{child.name} did not answer at {url} within {timeout:.0f} s; see {child.log}"
     )
+
+
+def prepare_dagster_instance(dagster_home: Path) -> None:
+    """Create the Dagster instance's storage once, before the webserver and daemon open it.
+
+    Both create missing SQLite storage at start; started together on a fresh DAGSTER_HOME they
+    race and stamp the schedule database with two Alembic heads, and neither can load it again.
+    """
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)):
+        pass
+
+
+def _service_env(prefect_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    api = f"http://127.0.0.1:{prefect_port}/api"
+    env["PREFECT_API_URL"] = api
+    env["PREFECT_UI_API_URL"] = api
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    return env
 
 
 def start_services(
@@ -60,61 +88,24 @@ def start_services(
     """Start every service and return the children and their URLs once they answer."""
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    api = f"http://127.0.0.1:{prefect_port}/api"
-    env["PREFECT_API_URL"] = api
-    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    env["PREFECT_UI_API_URL"] = api
+    env = _service_env(prefect_port)
     workspace = str(DEPLOYMENT_DIR / "workspace.yaml")
+    prefect = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1"]
+    webserver = [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(dagster_port)]
     children: list[Child] = []
     try:
         server = _start(
-            "prefect-server",
-            [
-                str(BIN / "prefect"),
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(prefect_port),
-            ],
-            env=env,
-            logs=logs,
+            "prefect-server", [*prefect, "--port", str(prefect_port)], env=env, logs=logs
         )
         children.append(server)
-        _wait_http(f"{api}/health", child=server, timeout=120)
-        children.append(
-            _start(
-                "prefect-deployments",
-                [sys.executable, "-m", "flows.deployments"],
-                env=env,
-                logs=logs,
-            )
-        )
-        web = _start(
-            "dagster-webserver",
-            [
-                str(BIN / "dagster-webserver"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(dagster_port),
-                "-w",
-                workspace,
-            ],
-            env=env,
-            logs=logs,
-        )
+        prepare_dagster_instance(settings.dagster_home)
+        _wait_http(f"{env['PREFECT_API_URL']}/health", child=server, timeout=120)
+        deployments = [sys.executable, "-m", "flows.deployments"]
+        children.append(_start("prefect-deployments", deployments, env=env, logs=logs))
+        web = _start("dagster-webserver", [*webserver, "-w", workspace], env=env, logs=logs)
         children.append(web)
-        children.append(
-            _start(
-                "dagster-daemon",
-                [str(BIN / "dagster-daemon"), "run", "-w", workspace],
-                env=env,
-                logs=logs,
-            )
-        )
+        daemon = [str(BIN / "dagster-daemon"), "run", "-w", workspace]
+        children.append(_start("dagster-daemon", daemon, env=env, logs=logs))
         _wait_http(f"http://127.0.0.1:{dagster_port}/server_info", child=web, timeout=180)
     except BaseException:
         stop(children)
@@ -127,40 +118,66 @@ def start_services(
     return children, urls
 
 
-def stop(children: list[Child]) -> None:
-    """Stop the children, politely first."""
+def _signal_group(child: Child, signum: int) -> None:
+    # ProcessLookupError: the whole process group has already exited.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.process.pid, signum)
+
+
+def stop(children: list[Child], *, grace: float = STOP_GRACE_SECONDS) -> None:
+    """Stop the children as Ctrl-C would, newest first, each before the service it depends on.
+
+    SIGINT, not SIGTERM: Prefect 3.8's runner ignores SIGTERM (its handler never awaits the
+    shutdown), while every service here shuts down cleanly on KeyboardInterrupt. The deployments
+    process pauses its schedules through the Prefect server on the way out, so the server goes
+    last. A child still running after ``grace`` seconds is killed.
+    """
     for child in reversed(children):
         if child.process.poll() is None:
-            os.killpg(child.process.pid, signal.SIGTERM)
-    for child in reversed(children):
+            _signal_group(child, signal.SIGINT)
         try:
-            child.process.wait(timeout=15)
+            child.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            os.killpg(child.process.pid, signal.SIGKILL)
+            _signal_group(child, signal.SIGKILL)
+            child.process.wait()
+        # Grandchildren (code servers, run workers, flow runs) share the child's group.
+        _signal_group(child, signal.SIGKILL)
+
+
+def _watch(children: list[Child], console: Console) -> None:
+    while True:
+        dead = [c for c in children if c.process.poll() is not None]
+        if dead:
+            console.print(
+                f"[bold red]{dead[0].name} stopped[/] (code {dead[0].process.returncode}); "
+                f"see {dead[0].log}. Stopping the other services."
+            )
+            raise SystemExit(1)
+        time.sleep(1)
 
 
 def serve_all(
     settings: Settings, *, prefect_port: int, dagster_port: int, console: Console
 ) -> None:
-    """Start everything, print the URLs, and stay up until Ctrl-C or a service dies."""
-    with console.status("Starting Prefect server, deployments, Dagster webserver and daemon..."):
-        children, urls = start_services(
-            settings, prefect_port=prefect_port, dagster_port=dagster_port
-        )
-    for name, url in urls.items():
-        console.print(f"[bold cyan]{name:<11}[/] {url}")
-    console.print(f"Logs in {settings.data_dir / 'logs'}. Ctrl-C stops everything.")
+    """Start everything, print the URLs, and stay up until Ctrl-C, SIGTERM or a service dies."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.default_int_handler)
+    children: list[Child] = []
     try:
-        while True:
-            dead = [c for c in children if c.process.poll() is not None]
-            if dead:
-                console.print(
-                    f"[bold red]{dead[0].name} stopped[/] (code {dead[0].process.returncode}); "
-                    f"see {dead[0].log}"
+        with console.status("Starting Prefect server, deployments, Dagster webserver, daemon..."):
+            try:
+                children, urls = start_services(
+                    settings, prefect_port=prefect_port, dagster_port=dagster_port
                 )
-                break
-            time.sleep(1)
+            except RuntimeError as exc:
+                console.print(f"[bold red]Could not start the services[/]: {exc}")
+                raise SystemExit(1) from exc
+        for name, url in urls.items():
+            console.print(f"[bold cyan]{name:<11}[/] {url}")
+        console.print(f"Logs in {settings.data_dir / 'logs'}. Ctrl-C stops everything.")
+        _watch(children, console)
     except KeyboardInterrupt:
         console.print("Stopping...")
     finally:
         stop(children)
+    console.print("Stopped.")

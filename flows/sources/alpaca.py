@@ -79,7 +79,11 @@ class AlpacaBarSource:
         try:
             return self._client.get_stock_bars(request)  # type: ignore[return-value]
         except APIError as error:
-            raise SourceError(self._redact(_api_error_message(error))) from error
+            status = getattr(error, "status_code", None)
+            transient = status is None or status == 429 or status >= 500
+            raise SourceError(
+                self._redact(_api_error_message(error)), transient=transient
+            ) from error
         except ValueError as error:  # also requests' JSONDecodeError: a body that is not JSON
             raise SourceError(
                 self._redact(f"Alpaca market data at {where} sent an unexpected response: {error}")
@@ -89,7 +93,8 @@ class AlpacaBarSource:
                 self._redact(
                     f"cannot reach Alpaca market data at {where} ({type(error).__name__}: "
                     f"{error}): check the network and QUANTLAKE_ALPACA__DATA_URL, then rerun"
-                )
+                ),
+                transient=True,
             ) from error
 
     def _redact(self, message: str) -> str:

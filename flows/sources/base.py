@@ -28,7 +28,15 @@ SPLIT_COLUMNS: dict[str, pl.DataType] = {
 
 
 class SourceError(RuntimeError):
-    """A source could not deliver; the message names what failed and what to do."""
+    """A source could not deliver; the message names what failed and what to do.
+
+    ``transient`` marks failures worth retrying (rate limits, server errors, network); refused
+    keys, missing files or bad requests are not, and are reported at once.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
