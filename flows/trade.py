@@ -50,20 +50,20 @@ class TradeSummary:
 
 
 def _inputs(lake: Lakehouse, gate: Gate) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Return (predictions, volatility, prices) for the gate's session."""
-    preds = lake.query(
-        "SELECT symbol, score FROM predictions.daily WHERE session = ? AND model_version = ? "
-        "ORDER BY symbol",
-        [gate.session, gate.model_version],
+    """Return (predictions, volatility, prices) for the gate's session, at the gate's snapshot."""
+    at = {"as_of": gate.snapshot_id, "order_by": "symbol"}
+    preds = lake.read(
+        schemas.PREDICTIONS,
+        where="session = ? AND model_version = ?",
+        params=[gate.session, gate.model_version],
+        **at,
+    ).select("symbol", "score")
+    vol = lake.read(schemas.FEATURES, where="session = ?", params=[gate.session], **at).select(
+        "symbol", pl.col("vol_20").alias("vol")
     )
-    vol = lake.query(
-        "SELECT symbol, vol_20 AS vol FROM features.daily WHERE session = ? ORDER BY symbol",
-        [gate.session],
-    )
-    prices = lake.query(
-        "SELECT symbol, close AS price FROM curated.bars WHERE session = ? ORDER BY symbol",
-        [gate.session],
-    )
+    prices = lake.read(
+        schemas.CURATED_BARS, where="session = ?", params=[gate.session], **at
+    ).select("symbol", pl.col("close").alias("price"))
     return preds, vol, prices
 
 

@@ -44,6 +44,18 @@ def _extension_path(package: str) -> str:
     return str(found[-1])
 
 
+def _utc(frame: pl.DataFrame | pl.Series) -> pl.DataFrame:
+    """Return the frame with DuckDB's 'Etc/UTC' timestamps as 'UTC' (polars treats the two
+    names as different zones and refuses to compare or concatenate them)."""
+    assert isinstance(frame, pl.DataFrame)
+    zoned = [
+        pl.col(name).dt.convert_time_zone("UTC")
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone not in (None, "UTC")
+    ]
+    return frame.with_columns(zoned) if zoned else frame
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One DuckLake commit."""
@@ -172,8 +184,7 @@ class Lakehouse:
         """Run a read-only query with parameters and return a polars frame."""
         with self.cursor() as cur:
             table = cur.execute(sql, params or []).fetch_arrow_table()
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
+        frame = _utc(pl.from_arrow(table))
         if schema is not None and frame.is_empty():
             frame = pl.from_arrow(schema.arrow_schema().empty_table())
         return frame
@@ -332,9 +343,7 @@ class Transaction:
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         """Read inside the transaction (sees its own uncommitted writes)."""
-        frame = pl.from_arrow(self.cur.execute(sql, params or []).fetch_arrow_table())
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+        return _utc(pl.from_arrow(self.cur.execute(sql, params or []).fetch_arrow_table()))
 
 
 def table_status(lake: Lakehouse) -> pl.DataFrame:
@@ -370,3 +379,36 @@ def table_status(lake: Lakehouse) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(rows).sort("dataset")
+
+
+# DuckLake snapshot change kinds that alter a table's rows.
+_DATA_CHANGES = ("tables_inserted_into", "tables_deleted_from", "inlined_insert", "inlined_delete")
+
+
+def _table_id(lake: Lakehouse, dataset: Dataset, *, as_of: int) -> str:
+    rows = lake.query(
+        "SELECT t.table_id FROM __ducklake_metadata_lake.ducklake_table t "
+        "JOIN __ducklake_metadata_lake.ducklake_schema s ON t.schema_id = s.schema_id "
+        "WHERE s.schema_name = ? AND t.table_name = ? "
+        "AND t.begin_snapshot <= ? AND (t.end_snapshot IS NULL OR t.end_snapshot > ?)",
+        [dataset.zone, dataset.name, as_of, as_of],
+    )
+    if len(rows) != 1:
+        raise LakehouseError(f"{dataset.table} not found in the DuckLake catalog at {as_of}")
+    return str(rows.item())
+
+
+def last_change(lake: Lakehouse, *datasets: Dataset, as_of: int) -> int:
+    """Return the latest snapshot at or before ``as_of`` that changed rows of any ``datasets``."""
+    ids = [_table_id(lake, d, as_of=as_of) for d in datasets]
+    found = lake.query(
+        "SELECT max(snapshot_id) FROM lake.snapshots() WHERE snapshot_id <= ? AND "
+        "len(list_intersect(flatten([coalesce(changes[k], []) FOR k IN ?]), ?)) > 0",
+        [as_of, list(_DATA_CHANGES), ids],
+    ).item()
+    if found is None:
+        names = ", ".join(d.table for d in datasets)
+        raise LakehouseError(
+            f"no snapshot up to {as_of} wrote {names}: ingest or materialize it first"
+        )
+    return int(found)

@@ -30,6 +30,19 @@ def champion(lake: Lakehouse) -> dict[str, Any]:
     return rows.row(0, named=True)
 
 
+def keep_unchanged_created_at(scores: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """Reuse the stored created_at where score and features snapshot are unchanged, so a rerun
+    over the same features writes nothing."""
+    if stored.is_empty():
+        return scores
+    same = stored.select("symbol", "score", "features_snapshot", pl.col("created_at").alias("_c"))
+    return (
+        scores.join(same, on=["symbol", "score", "features_snapshot"], how="left")
+        .with_columns(pl.coalesce("_c", "created_at").alias("created_at"))
+        .drop("_c")
+    )
+
+
 @dg.asset(
     key=keys.PREDICTIONS,
     deps=[keys.MODELS, keys.FEATURES],
@@ -40,7 +53,8 @@ def champion(lake: Lakehouse) -> dict[str, Any]:
     metadata={"table": PREDICTIONS.table},
 )
 def predictions(lakehouse: LakehouseResource) -> dg.MaterializeResult:
-    """Score the latest session and insert rows not yet stored (a rerun writes nothing)."""
+    """Score the latest session and merge the scores (a rerun over the same features writes
+    nothing; corrected features re-score)."""
     with lakehouse.open() as lake:
         read_at = lake.current_snapshot()
         features_snapshot = last_change(lake, FEATURES, as_of=read_at)
@@ -57,8 +71,16 @@ def predictions(lakehouse: LakehouseResource) -> dg.MaterializeResult:
             features_snapshot=pl.lit(features_snapshot, dtype=pl.Int64),
             created_at=pl.lit(dt.datetime.now(dt.UTC)),
         )
+        stored = lake.read(
+            PREDICTIONS,
+            where="session = ? AND model_version = ?",
+            params=[session, artifact.model_version],
+            as_of=read_at,
+        )
+        scores = keep_unchanged_created_at(scores, stored)
         with lake.transaction("predictions", asset="predictions/daily") as txn:
-            written = txn.insert_missing(PREDICTIONS, scores)
+            # Merge, not insert: corrected features for the session must re-score it.
+            written = txn.merge(PREDICTIONS, scores)
     return dg.MaterializeResult(
         metadata={
             "rows": len(scores),

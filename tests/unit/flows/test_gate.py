@@ -28,6 +28,7 @@ def seed(
     status: str = "passed",
     champion: bool = True,
     predicted: bool = True,
+    source: str = "t",
 ) -> None:
     with lake.transaction("seed") as txn:
         txn.merge(
@@ -42,7 +43,7 @@ def seed(
                 close=1.0,
                 volume=1.0,
                 split_factor=1.0,
-                source="t",
+                source=source,
                 batch_id="b",
                 knowledge_time=NOW,
             ),
@@ -51,19 +52,23 @@ def seed(
             schemas.BATCHES,
             _frame(
                 schemas.BATCHES,
-                batch_id="b",
-                source="t",
+                batch_id=f"b-{source}",
+                source=source,
                 ingested_at=NOW,
                 status=status,
                 message="m",
             ),
+        )
+        txn.merge(
+            schemas.FEATURES, _frame(schemas.FEATURES, symbol="AAA", session=session, ret_1=0.01)
         )
         if champion:
             txn.append(
                 schemas.MODELS,
                 _frame(schemas.MODELS, model_version="m1", created_at=NOW, status="champion"),
             )
-        if predicted:
+    if predicted:
+        with lake.transaction("predict") as txn:
             txn.append(
                 schemas.PREDICTIONS,
                 _frame(
@@ -72,6 +77,7 @@ def seed(
                     session=session,
                     score=0.1,
                     model_version="m1",
+                    features_snapshot=lake.current_snapshot(),
                     created_at=NOW,
                 ),
             )
@@ -115,3 +121,39 @@ def test_predictions_for_an_older_session_are_refused(lake: Lakehouse) -> None:
 def test_empty_lakehouse_is_refused(lake: Lakehouse) -> None:
     with pytest.raises(TradeRefused, match="no curated bars"):
         check_gate(lake, Settings(), now=NOW, run_id="r")
+
+
+def test_a_failed_batch_of_another_source_still_blocks(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY)
+    with lake.transaction("bad other source") as txn:
+        txn.append(
+            schemas.BATCHES,
+            _frame(
+                schemas.BATCHES,
+                batch_id="x",
+                source="file",
+                ingested_at=NOW - dt.timedelta(hours=1),
+                status="failed",
+                message="schema",
+            ),
+        )
+    with pytest.raises(TradeRefused, match="latest file batch x failed"):
+        check_gate(lake, Settings(), now=NOW, run_id="r")
+
+
+def test_predictions_scored_on_older_features_are_refused(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY)
+    with lake.transaction("features corrected") as txn:
+        txn.merge(
+            schemas.FEATURES, _frame(schemas.FEATURES, symbol="AAA", session=FRIDAY, ret_1=0.02)
+        )
+    with pytest.raises(TradeRefused, match="re-materialize predictions"):
+        check_gate(lake, Settings(), now=NOW, run_id="r")
+
+
+def test_a_session_that_has_not_closed_is_refused(lake: Lakehouse) -> None:
+    monday = dt.date(2026, 11, 23)
+    seed(lake, session=monday)
+    during = dt.datetime(2026, 11, 23, 17, tzinfo=dt.UTC)  # noon in New York
+    with pytest.raises(TradeRefused, match="has not closed"):
+        check_gate(lake, Settings(), now=during, run_id="r")
