@@ -58,12 +58,15 @@ def plan_window(
     lake: Lakehouse, settings: Settings, *, now: dt.datetime
 ) -> tuple[dt.date, dt.date]:
     """Return the sessions to fetch: after the source's watermark up to the last completed one."""
+    # Only closed sessions: a bar for a session still trading is partial, whatever the source.
     end = calendar.last_completed_session(now, exchange=settings.exchange)
     source = settings.resolved_source
     if source == "file":
-        return dt.date(1900, 1, 1), calendar.exchange_date(now, exchange=settings.exchange)
+        return dt.date(1900, 1, 1), end
+    # A failed batch does not move the watermark: its sessions are fetched again next time.
     watermark = lake.query(
-        "SELECT max(last_session) AS w FROM meta.batches WHERE source = ?", [source]
+        "SELECT max(last_session) AS w FROM meta.batches WHERE source = ? AND status = 'passed'",
+        [source],
     ).item()
     start = settings.history_start if watermark is None else watermark + dt.timedelta(days=1)
     return start, end
@@ -251,9 +254,13 @@ def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Inge
         return IngestSummary(source=source, status="already_loaded", batch_id=bid)
     raw = curate.raw_rows(batch, batch_id=bid, ingested_at=now)
     if raw.is_empty() and not batch.rejections:
-        return IngestSummary(
-            source=source, status="up_to_date", message="the source had no new bars"
-        )
+        expected = calendar.sessions(start, end, exchange=settings.exchange)
+        if expected and source != "file":
+            raise SourceError(
+                f"{source} returned no bars for {len(expected)} session(s) {start} .. {end}; "
+                "check the source (symbols, subscription, data delay) and rerun"
+            )
+        return IngestSummary(source=source, status="up_to_date", message="no new bars")
     outcome = validate(settings, raw, batch_id=bid, now=now)
     if raw.is_empty():
         # Every input was rejected: there is no data, and that must not look like a quiet day.

@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.brokers.base import Broker, BrokerOrder, OrderRequest
+from flows.brokers.paper import PaperBroker
 from flows.brokers.select import build_broker
 from flows.dagster_events import report_materializations
 from flows.gate import Gate, TradeRefused, check_gate
@@ -67,6 +68,17 @@ def _inputs(lake: Lakehouse, gate: Gate) -> tuple[pl.DataFrame, pl.DataFrame, pl
     return preds, vol, prices
 
 
+def _decided(lake: Lakehouse, settings: Settings, gate: Gate, broker: Broker) -> pl.DataFrame:
+    """Return the orders already decided for this strategy, session and broker, sells first
+    (the planner's order: sells free the cash the buys need)."""
+    return lake.read(
+        schemas.ORDERS,
+        where="strategy = ? AND session = ? AND broker = ?",
+        params=[settings.strategy.name, gate.session, broker.name],
+        order_by="side = 'buy', symbol",
+    )
+
+
 @task(name="plan", cache_policy=NO_CACHE)
 def plan(
     lake: Lakehouse, broker: Broker, settings: Settings, gate: Gate
@@ -98,9 +110,15 @@ def plan(
         min_notional=strat.min_notional,
         fractional=strat.fractional_shares,
         # Leave room for the broker's costs so a fully invested plan is not rejected for cash.
-        cost_bps=settings.paper.slippage_bps + settings.paper.commission_bps,
+        cost_bps=_cost_bps(settings),
     )
     return orders, prices
+
+
+def _cost_bps(settings: Settings) -> float:
+    """Return the paper broker's all-in cost: slippage and commission compound."""
+    slip, fee = settings.paper.slippage_bps / 1e4, settings.paper.commission_bps / 1e4
+    return ((1 + slip) * (1 + fee) - 1) * 1e4
 
 
 def _order_rows(
@@ -146,7 +164,23 @@ def submit(lake: Lakehouse, broker: Broker, intents: pl.DataFrame) -> tuple[list
 
     Return the broker's view of every intended order and how many were newly sent.
     """
+    first = intents.row(0, named=True)
     with lake.transaction("trade: orders intended", orders=len(intents)) as txn:
+        others = txn.query(
+            "SELECT count(*) FROM trading.orders WHERE strategy = ? AND session = ? "
+            "AND broker = ? AND NOT list_contains(?, client_order_id)",
+            [
+                first["strategy"],
+                first["session"],
+                first["broker"],
+                intents.get_column("client_order_id").to_list(),
+            ],
+        ).item()
+        if others:
+            raise TradeRefused(
+                f"another run already decided different orders for session {first['session']}; "
+                "not sending this plan (check for a concurrent trade run)"
+            )
         txn.insert_missing(schemas.ORDERS, intents)
     results: list[BrokerOrder] = []
     sent_now = 0
@@ -330,12 +364,10 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
     run_id = uuid.uuid4().hex[:12]
     gate = check_gate(lake, settings, now=now, run_id=run_id)
     broker = build_broker(settings, lake=lake)
-    decided = lake.read(
-        schemas.ORDERS,
-        where="strategy = ? AND session = ? AND broker = ?",
-        params=[settings.strategy.name, gate.session, broker.name],
-        order_by="client_order_id",
-    )
+    if isinstance(broker, PaperBroker):
+        splits = lake.read(schemas.RAW_CORPORATE_ACTIONS, as_of=gate.snapshot_id)
+        broker.apply_splits(splits.select("symbol", "ex_session", "split_ratio"), now=now)
+    decided = _decided(lake, settings, gate, broker)
     if decided.is_empty():
         orders, prices = plan(lake, broker, settings, gate)
         intents = _order_rows(orders, settings, gate, broker, now)

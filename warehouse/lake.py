@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,11 @@ class LakehouseError(RuntimeError):
 
 class SchemaMismatch(LakehouseError):
     """A frame does not match the dataset's declared schema."""
+
+
+def _sql_string(text: str) -> str:
+    """Quote a literal for the few statements that take no parameters (ATTACH, LOAD)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _extension_path(package: str) -> str:
@@ -96,14 +101,15 @@ class Lakehouse:
                     extensions.insert(0, "duckdb_extension_postgres_scanner")
                 for package in extensions:
                     try:
-                        db.execute(f"LOAD '{_extension_path(package)}'")
+                        db.execute(f"LOAD {_sql_string(_extension_path(package))}")
                     except ModuleNotFoundError as exc:
                         raise LakehouseError(
                             f"the {package} wheel is needed for catalog {self.catalog!r}: "
                             f"pip install {package.replace('_', '-')}==1.5.5"
                         ) from exc
+                data_path = _sql_string(f"{self.root / 'data'}/")
                 db.execute(
-                    f"ATTACH '{self._attach_uri()}' AS lake (DATA_PATH '{self.root / 'data'}/')"
+                    f"ATTACH {_sql_string(self._attach_uri())} AS lake (DATA_PATH {data_path})"
                 )
                 db.execute("USE lake")
                 # One snapshot for all the DDL; IF NOT EXISTS makes reopening free.
@@ -216,7 +222,10 @@ class Lakehouse:
                     )
                 cur.execute("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                # After a failed COMMIT DuckDB has already rolled back; a second error from
+                # ROLLBACK must not replace the one that explains what went wrong.
+                with suppress(duckdb.TransactionException):
+                    cur.execute("ROLLBACK")
                 raise
             if txn.changed:
                 row = cur.execute(

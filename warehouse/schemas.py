@@ -371,6 +371,20 @@ PAPER_CASH = Dataset(
     description="Paper broker cash balance.",
 )
 
+PAPER_SPLITS = Dataset(
+    "paper",
+    "splits_applied",
+    (
+        ("symbol", "VARCHAR"),
+        ("ex_session", "DATE"),
+        ("split_ratio", "DOUBLE"),
+        ("qty_before", "DOUBLE"),
+        ("applied_at", "TIMESTAMPTZ"),
+    ),
+    key=("symbol", "ex_session"),
+    description="Splits the paper broker has applied to its positions (as a real broker would).",
+)
+
 ALL: tuple[Dataset, ...] = (
     RAW_BARS,
     RAW_CORPORATE_ACTIONS,
@@ -390,6 +404,7 @@ ALL: tuple[Dataset, ...] = (
     PAPER_ORDERS,
     PAPER_POSITIONS,
     PAPER_CASH,
+    PAPER_SPLITS,
 )
 
 BY_TABLE: dict[str, Dataset] = {d.table: d for d in ALL}

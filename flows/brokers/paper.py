@@ -22,7 +22,7 @@ from flows.brokers.base import (
 )
 from quantlake.settings import PaperBrokerSettings
 from warehouse.lake import Lakehouse, Transaction
-from warehouse.schemas import PAPER_CASH, PAPER_ORDERS, PAPER_POSITIONS
+from warehouse.schemas import PAPER_CASH, PAPER_ORDERS, PAPER_POSITIONS, PAPER_SPLITS
 
 # Quantities closer than this count as equal (a sell of the whole position after float drift).
 QTY_EPSILON = 1e-9
@@ -127,11 +127,58 @@ class PaperBroker:
         return [Position(r["symbol"], r["qty"], r["avg_price"]) for r in rows]
 
     def account(self, *, prices: dict[str, float] | None = None) -> Account:
-        """Return cash and equity, valuing positions at ``prices``, else at their average price."""
+        """Return cash and equity at ``prices`` (then every held symbol needs one), or at book
+        value (average prices) when ``prices`` is None."""
         cash, _ = self._cash(self._lake.query)
-        prices = prices or {}
-        value = sum(p.qty * prices.get(p.symbol, p.avg_price) for p in self.positions())
+        held = self.positions()
+        if prices is None:
+            book = sum(p.qty * p.avg_price for p in held)
+            return Account(cash=cash, equity=cash + book, buying_power=cash)
+        missing = sorted(p.symbol for p in held if p.symbol not in prices)
+        if missing:
+            raise BrokerError(
+                f"no price to value paper position(s) {missing}; the equity would be a guess. "
+                "Ingest bars for these symbols (or close the positions) before trading"
+            )
+        value = sum(p.qty * prices[p.symbol] for p in held)
         return Account(cash=cash, equity=cash + value, buying_power=cash)
+
+    def apply_splits(self, splits: pl.DataFrame, *, now: dt.datetime) -> int:
+        """Apply splits not yet applied to held positions: qty x ratio, average price / ratio.
+
+        A real broker does this on the ex-date; prices in curated are split-adjusted, so without
+        it a held position would look like it lost (ratio - 1) / ratio of its value. Splits seen
+        while the symbol is not held are recorded too, so they are never applied later.
+        """
+        with self._lock, self._lake.transaction("paper: splits") as txn:
+            done = txn.query(f"SELECT symbol, ex_session FROM {PAPER_SPLITS.table}")
+            new = splits.join(done, on=["symbol", "ex_session"], how="anti").sort("ex_session")
+            if new.is_empty():
+                return 0
+            rows = []
+            for symbol, ex_session, ratio in new.select(
+                "symbol", "ex_session", "split_ratio"
+            ).iter_rows():
+                qty, avg = _position(txn.query, symbol)
+                if qty:
+                    txn.merge(
+                        PAPER_POSITIONS,
+                        pl.DataFrame(
+                            [{"symbol": symbol, "qty": qty * ratio, "avg_price": avg / ratio}],
+                            schema=PAPER_POSITIONS.polars_schema(),
+                        ),
+                    )
+                rows.append(
+                    {
+                        "symbol": symbol,
+                        "ex_session": ex_session,
+                        "split_ratio": ratio,
+                        "qty_before": qty,
+                        "applied_at": now,
+                    }
+                )
+            txn.append(PAPER_SPLITS, PAPER_SPLITS.frame(rows))
+            return sum(1 for r in rows if r["qty_before"])
 
     def _cash(self, query: Any) -> tuple[float, bool]:
         """Return (cash, first_use); refuse a lakehouse whose paper books are another account's."""

@@ -143,14 +143,16 @@ def test_a_reused_id_for_another_symbol_is_an_error(broker: PaperBroker) -> None
         broker.submit(OrderRequest("o-1", "MSFT", "buy", 1.0, reference_price=10.0))
 
 
-def test_account_values_positions_at_given_prices_or_average_price(broker: PaperBroker) -> None:
+def test_account_values_positions_at_given_prices_or_at_book_value(broker: PaperBroker) -> None:
     broker.submit(_buy())
     broker.submit(OrderRequest("o-2", "MSFT", "buy", 5.0, reference_price=100.0))
     cash = broker.account().cash
     assert broker.account().equity == pytest.approx(cash + 10 * 200.1 + 5 * 100.05)
-    valued = broker.account(prices={"AAPL": 250.0})
-    assert valued.equity == pytest.approx(cash + 10 * 250.0 + 5 * 100.05)
+    valued = broker.account(prices={"AAPL": 250.0, "MSFT": 90.0})
+    assert valued.equity == pytest.approx(cash + 10 * 250.0 + 5 * 90.0)
     assert valued.buying_power == cash
+    with pytest.raises(BrokerError, match="MSFT"):  # a partial price map is not a valuation
+        broker.account(prices={"AAPL": 250.0})
 
 
 def test_a_second_account_on_the_same_lakehouse_is_refused(lake: Lakehouse) -> None:
@@ -158,3 +160,56 @@ def test_a_second_account_on_the_same_lakehouse_is_refused(lake: Lakehouse) -> N
     other = PaperBroker(lake, settings=SETTINGS, account="other")
     with pytest.raises(BrokerError, match="belong to account 'paper'"):
         other.submit(_buy("o-9"))
+
+
+def test_a_split_multiplies_held_shares_once_and_keeps_value() -> None:
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    import polars as pl
+
+    from flows.brokers.base import OrderRequest
+    from flows.brokers.paper import PaperBroker
+    from quantlake.settings import PaperBrokerSettings
+    from warehouse.lake import Lakehouse
+
+    now = dt.datetime(2024, 1, 5, 21, tzinfo=dt.UTC)
+    free = PaperBrokerSettings(initial_cash=10_000.0, commission_bps=0.0, slippage_bps=0.0)
+    with Lakehouse(Path(tempfile.mkdtemp())) as lake:
+        broker = PaperBroker(lake, settings=free)
+        broker.submit(OrderRequest("a", "AAA", "buy", 10, reference_price=100.0))
+        splits = pl.DataFrame(
+            {
+                "symbol": ["AAA", "BBB"],
+                "ex_session": [dt.date(2024, 1, 5)] * 2,
+                "split_ratio": [2.0, 3.0],
+            }
+        )
+        assert broker.apply_splits(splits, now=now) == 1
+        assert broker.apply_splits(splits, now=now) == 0  # never twice
+        (pos,) = broker.positions()
+        assert (pos.qty, pos.avg_price) == (20.0, 50.0)
+        assert broker.account(prices={"AAA": 50.0}).equity == 10_000.0
+        # BBB was not held when its split became known: buying it later is not re-split.
+        broker.submit(OrderRequest("b", "BBB", "buy", 5, reference_price=10.0))
+        broker.apply_splits(splits, now=now)
+        assert {p.symbol: p.qty for p in broker.positions()} == {"AAA": 20.0, "BBB": 5.0}
+
+
+def test_equity_without_a_price_for_a_held_symbol_is_an_error() -> None:
+    import tempfile
+    from pathlib import Path
+
+    import pytest
+
+    from flows.brokers.base import BrokerError, OrderRequest
+    from flows.brokers.paper import PaperBroker
+    from quantlake.settings import PaperBrokerSettings
+    from warehouse.lake import Lakehouse
+
+    with Lakehouse(Path(tempfile.mkdtemp())) as lake:
+        broker = PaperBroker(lake, settings=PaperBrokerSettings())
+        broker.submit(OrderRequest("a", "AAA", "buy", 10, reference_price=100.0))
+        with pytest.raises(BrokerError, match="AAA"):
+            broker.account(prices={"MSFT": 1.0})
