@@ -1,0 +1,78 @@
+"""A trade run killed after recording its orders but before sending them: the next run sends
+each recorded order exactly once, sells before buys, and plans nothing new."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+
+from flows.brokers.select import build_broker
+from flows.gate import check_gate
+from flows.trade import _order_rows, plan, trade_flow
+from quantlake import runtime
+from quantlake.cycle import _materialize, run_cycle
+from quantlake.settings import load_settings
+from warehouse import schemas
+from warehouse.lake import Lakehouse
+
+pytestmark = pytest.mark.integration
+
+FRIDAY_NIGHT = dt.datetime(2026, 11, 21, 1, tzinfo=dt.UTC)
+MONDAY_NIGHT = dt.datetime(2026, 11, 24, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None):
+    monkeypatch.setenv("QUANTLAKE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QUANTLAKE_SOURCE", "simulator")
+    monkeypatch.setenv("QUANTLAKE_SIMULATOR__N_SYMBOLS", "12")
+    monkeypatch.setenv("QUANTLAKE_HISTORY_START", "2023-01-03")
+    monkeypatch.setenv("QUANTLAKE_STRATEGY__TOP_K", "3")
+    s = load_settings()
+    runtime.prepare(s)
+    return s
+
+
+def test_orders_recorded_by_a_killed_run_are_sent_once_sells_first(settings) -> None:
+    first = run_cycle(settings, now=FRIDAY_NIGHT, on_stage=lambda _: None)
+    assert first.trade.orders_sent > 0
+
+    from flows.ingest import ingest_flow
+
+    ingest_flow(now=MONDAY_NIGHT)
+    _materialize(settings, as_of=MONDAY_NIGHT)
+    with Lakehouse(settings.lake_dir) as lake:
+        gate = check_gate(lake, settings, now=MONDAY_NIGHT, run_id=uuid.uuid4().hex)
+        broker = build_broker(settings, lake=lake)
+        orders, _ = plan(lake, broker, settings, gate)
+        intents = _order_rows(orders, settings, gate, broker, MONDAY_NIGHT)
+        assert not intents.is_empty()
+        with lake.transaction("write-ahead, then the process dies") as txn:
+            txn.insert_missing(schemas.ORDERS, intents)
+        sent_before = lake.count(schemas.PAPER_ORDERS)
+
+    resumed = trade_flow(now=MONDAY_NIGHT, report_to_dagster=False)
+    assert resumed.orders_sent == len(intents)
+    again = trade_flow(now=MONDAY_NIGHT, report_to_dagster=False)
+    assert again.orders_sent == 0
+
+    with Lakehouse(settings.lake_dir) as lake:
+        paper = lake.read(
+            schemas.PAPER_ORDERS,
+            where="client_order_id IN (SELECT unnest(?))",
+            params=[intents.get_column("client_order_id").to_list()],
+            order_by="submitted_at",
+        )
+        assert lake.count(schemas.PAPER_ORDERS) == sent_before + len(intents)
+        assert paper.get_column("status").to_list() == ["filled"] * len(intents)
+        sides = paper.get_column("side").to_list()
+        assert {"buy", "sell"} <= set(sides), sides  # the scenario must exercise the order
+        assert sides == sorted(sides, key=lambda side: side == "buy")
+        recorded = lake.read(schemas.ORDERS, where="session = ?", params=[gate.session])
+        assert sorted(recorded.get_column("client_order_id")) == sorted(
+            intents.get_column("client_order_id")
+        )
+        assert set(recorded.get_column("status")) == {"filled"}
