@@ -2,7 +2,9 @@
 
 `quantlake serve` runs this module against its Prefect server (``python -m flows.deployments``);
 the process registers both deployments with their schedules and executes their runs.
-Cross-cutting policy (retries, concurrency) is set here once.
+Cross-cutting policy is set here once: one run of each at a time, and no flow-level retries.
+A retried ingest finds its batch already loaded and ends "Completed", which would hide a failed
+validation; transient source errors are retried by the fetch task itself.
 """
 
 from __future__ import annotations
@@ -10,18 +12,29 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import RRule
 
 from flows.ingest import ingest_flow
 from flows.schedules import TIMEZONES, session_rrule
 from flows.trade import trade_flow
 from quantlake.settings import Settings, load_settings
+from warehouse import calendar
 
 
-def build_deployments(settings: Settings, *, today: dt.date) -> list:
-    """Return the runner deployments for the ingest and trade flows."""
-    tz = TIMEZONES.get(settings.exchange, "UTC")
-    ingest = ingest_flow.with_options(retries=2, retry_delay_seconds=300).to_deployment(
+def build_deployments(settings: Settings, *, today: dt.date) -> list[RunnerDeployment]:
+    """Return the runner deployments for the ingest and trade flows.
+
+    ``today`` is the exchange's date: the first scheduled run may fall on it.
+    """
+    if settings.exchange not in TIMEZONES:
+        raise ValueError(
+            f"no schedule time zone for exchange {settings.exchange!r}: add it to "
+            "flows.schedules.TIMEZONES, or set QUANTLAKE_EXCHANGE to one of "
+            f"{sorted(TIMEZONES)}"
+        )
+    tz = TIMEZONES[settings.exchange]
+    ingest = ingest_flow.to_deployment(
         name="daily-ingest",
         description="Load the day's bars after the close, validate them, update curated.",
         schedule=RRule(
@@ -46,7 +59,9 @@ def build_deployments(settings: Settings, *, today: dt.date) -> list:
 
 def main() -> None:
     settings = load_settings()
-    serve(*build_deployments(settings, today=dt.date.today()), print_starting_message=False)
+    # The exchange's date, not this machine's: east of New York the local date runs a day ahead.
+    today = calendar.exchange_date(dt.datetime.now(dt.UTC), exchange=settings.exchange)
+    serve(*build_deployments(settings, today=today), print_starting_message=False)
 
 
 if __name__ == "__main__":

@@ -249,9 +249,14 @@ def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Inge
         return IngestSummary(source=source, status="up_to_date", message=f"no session after {end}")
     batch = fetch(settings, start=start, end=end)
     bid = curate.batch_id(batch)
-    if lake.query("SELECT count(*) FROM meta.batches WHERE batch_id = ?", [bid]).item():
-        logger.info("batch %s is already in the lakehouse; nothing to do", bid)
-        return IngestSummary(source=source, status="already_loaded", batch_id=bid)
+    stored = lake.query("SELECT status, message FROM meta.batches WHERE batch_id = ?", [bid])
+    if not stored.is_empty():
+        status, message = stored.row(0)
+        logger.info("batch %s is already in the lakehouse (%s); nothing to do", bid, status)
+        # A batch that failed before fails again: the same data cannot have become valid.
+        return IngestSummary(
+            source=source, status="already_loaded", batch_id=bid, validation=status, message=message
+        )
     raw = curate.raw_rows(batch, batch_id=bid, ingested_at=now)
     if raw.is_empty() and not batch.rejections:
         expected = calendar.sessions(start, end, exchange=settings.exchange)

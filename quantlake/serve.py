@@ -160,7 +160,9 @@ def serve_all(
     settings: Settings, *, prefect_port: int, dagster_port: int, console: Console
 ) -> None:
     """Start everything, print the URLs, and stay up until Ctrl-C, SIGTERM or a service dies."""
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    # All three stop signals take the Ctrl-C path, even when started with SIGINT ignored (a
+    # background job of a script): the children then start with SIGINT at its default too.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.default_int_handler)
     children: list[Child] = []
     try:
@@ -172,9 +174,11 @@ def serve_all(
             except RuntimeError as exc:
                 console.print(f"[bold red]Could not start the services[/]: {exc}")
                 raise SystemExit(1) from exc
+        # soft_wrap: a long path stays on one line, so it can be copied (or clicked) whole.
         for name, url in urls.items():
-            console.print(f"[bold cyan]{name:<11}[/] {url}")
-        console.print(f"Logs in {settings.data_dir / 'logs'}. Ctrl-C stops everything.")
+            console.print(f"[bold cyan]{name:<11}[/] {url}", soft_wrap=True)
+        logs = (settings.data_dir / "logs").resolve()
+        console.print(f"Logs in {logs}. Ctrl-C stops everything.", soft_wrap=True)
         _watch(children, console)
     except KeyboardInterrupt:
         console.print("Stopping...")

@@ -112,6 +112,9 @@ def test_a_folder_with_only_non_data_fails_loudly_and_stores_nothing_but_the_rec
         assert lake.count(schemas.CURATED_BARS) == 0
         status = lake.read(schemas.BATCHES).get_column("status").to_list()
         assert status == ["failed"]
+    # The same bad batch again: still a failure, not a quiet "already loaded".
+    with pytest.raises(DataQualityError, match="BRK.B"):
+        ingest_flow(source="file", file_path=str(folder), now=NOW, report_to_dagster=False)
 
 
 def test_a_missing_path_says_what_to_do(data_dir: Path, tmp_path: Path) -> None:
