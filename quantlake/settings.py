@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SourceName = Literal["simulator", "file", "alpaca"]
@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     paper: PaperBrokerSettings = PaperBrokerSettings()
     model: ModelSettings = ModelSettings()
     gates: GateSettings = GateSettings()
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # One spelling for every process: the lakehouse catalog stores its data path.
+        return value.expanduser().resolve()
 
     @model_validator(mode="after")
     def _check_source(self) -> Settings:

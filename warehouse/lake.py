@@ -75,7 +75,8 @@ class Lakehouse:
     """A DuckLake lakehouse rooted at a folder: ``catalog.sqlite`` plus ``data/`` Parquet files."""
 
     def __init__(self, root: Path, *, catalog: str = "sqlite") -> None:
-        self.root = Path(root)
+        # Absolute, always: DuckLake records the data path and refuses another spelling of it.
+        self.root = Path(root).expanduser().resolve()
         self.catalog = catalog
         self._lock = threading.RLock()
         self._db: duckdb.DuckDBPyConnection | None = None

@@ -18,16 +18,27 @@ QUANTLAKE = str(Path(sys.executable).parent / "quantlake")
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [QUANTLAKE, *args], env=env, capture_output=True, text=True, timeout=600, check=False
-    )
+    # From a working directory with the default relative data folder, as a user runs it.
+    cwd = env.pop("_CWD")
+    try:
+        return subprocess.run(
+            [QUANTLAKE, *args],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    finally:
+        env["_CWD"] = cwd
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "QUANTLAKE_"))}
     base.update(
-        QUANTLAKE_DATA_DIR=str(tmp_path / "data"),
+        _CWD=str(tmp_path),
         QUANTLAKE_SOURCE="simulator",
         QUANTLAKE_SIMULATOR__N_SYMBOLS="10",
         QUANTLAKE_HISTORY_START="2023-01-03",
