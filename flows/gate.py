@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from flows.controls import latest_control
 from quantlake.settings import Settings
 from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse, last_change
@@ -53,6 +54,13 @@ def check_gate(lake: Lakehouse, settings: Settings, *, now: dt.datetime, run_id:
     """
     snapshot = lake.current_snapshot()
     latest = lake.query(f"SELECT max(session) FROM curated.bars AT (VERSION => {snapshot})").item()
+    control = latest_control(lake, as_of=snapshot)
+    if control is not None and control.action == "halt":
+        reason = (
+            f"trading is halted by {control.actor} at {control.at:%Y-%m-%d %H:%M} UTC: "
+            f"{control.reason}; `quantlake resume --by NAME --reason WHY` lifts it"
+        )
+        raise _refuse(lake, run_id=run_id, session=latest, reason=reason, now=now)
     problem = _data_problem(lake, settings, latest=latest, now=now, snapshot=snapshot)
     problem = problem or _model_problem(lake, latest=latest, snapshot=snapshot)
     if isinstance(problem, str):

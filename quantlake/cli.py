@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -162,6 +163,44 @@ def trade(data_dir: DataDir = None, now: Now = None) -> None:
     console.print(trade_table(CycleResult(trade=summary)))
     if summary.orders:
         console.print(orders_table(summary))
+
+
+Who = Annotated[str, typer.Option("--by", help="Who is doing this (recorded). Default: $USER")]
+Why = Annotated[str, typer.Option("--reason", help="Why (recorded, shown to the next run).")]
+
+
+@app.command()
+def halt(reason: Why, by: Who = "", data_dir: DataDir = None) -> None:
+    """Kill switch: stop all new orders until `quantlake resume`. Recorded with who and why."""
+    _control("halt", by=by, reason=reason, data_dir=data_dir)
+
+
+@app.command()
+def resume(reason: Why, by: Who = "", data_dir: DataDir = None) -> None:
+    """Lift a manual halt. Recorded with who and why."""
+    _control("resume", by=by, reason=reason, data_dir=data_dir)
+
+
+def _control(action: str, *, by: str, reason: str, data_dir: Path | None) -> None:
+    settings = _settings(data_dir)
+    by = by or os.environ.get("USER", "")
+    from flows.controls import record_control
+    from warehouse.lake import Lakehouse
+
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        try:
+            control = record_control(
+                lake,
+                action=action,
+                actor=by,
+                reason=reason,  # type: ignore[arg-type]
+                now=dt.datetime.now(dt.UTC),
+            )
+        except ValueError as exc:
+            console.print(f"[bold red]{exc}[/]")
+            raise typer.Exit(2) from exc
+    colour = "red" if action == "halt" else "green"
+    console.print(f"[bold {colour}]{action}[/] recorded: by {control.actor}: {control.reason}")
 
 
 @app.command()

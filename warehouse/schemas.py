@@ -330,6 +330,20 @@ RISK_DECISIONS = Dataset(
     description="Every gate and risk decision of a trade run (trade/refuse, order pass/reject).",
 )
 
+TRADING_CONTROLS = Dataset(
+    "trading",
+    "controls",
+    (
+        ("control_id", "VARCHAR"),
+        ("action", "VARCHAR"),
+        ("actor", "VARCHAR"),
+        ("reason", "VARCHAR"),
+        ("at", "TIMESTAMPTZ"),
+    ),
+    key=("control_id",),
+    description="The manual kill switch: every halt and resume, with who and why.",
+)
+
 # The paper broker's own books: it is an outside party to the platform, so its state is kept apart
 # from the platform's trading records (reconciliation compares the two).
 PAPER_ORDERS = Dataset(
@@ -401,6 +415,7 @@ ALL: tuple[Dataset, ...] = (
     POSITIONS,
     ACCOUNT,
     RISK_DECISIONS,
+    TRADING_CONTROLS,
     PAPER_ORDERS,
     PAPER_POSITIONS,
     PAPER_CASH,

@@ -157,3 +157,23 @@ def test_a_session_that_has_not_closed_is_refused(lake: Lakehouse) -> None:
     during = dt.datetime(2026, 11, 23, 17, tzinfo=dt.UTC)  # noon in New York
     with pytest.raises(TradeRefused, match="has not closed"):
         check_gate(lake, Settings(), now=during, run_id="r")
+
+
+def test_a_manual_halt_blocks_until_resumed(lake: Lakehouse) -> None:
+    from flows.controls import record_control
+
+    seed(lake, session=FRIDAY)
+    record_control(lake, action="halt", actor="ops", reason="broker incident", now=NOW)
+    with pytest.raises(TradeRefused, match="halted by ops.*broker incident"):
+        check_gate(lake, Settings(), now=NOW, run_id="r1")
+    record_control(
+        lake, action="resume", actor="ops", reason="resolved", now=NOW + dt.timedelta(minutes=5)
+    )
+    assert check_gate(lake, Settings(), now=NOW, run_id="r2").session == FRIDAY
+
+
+def test_a_control_needs_who_and_why(lake: Lakehouse) -> None:
+    from flows.controls import record_control
+
+    with pytest.raises(ValueError, match="who"):
+        record_control(lake, action="halt", actor=" ", reason="x", now=NOW)
