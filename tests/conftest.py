@@ -6,8 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from warehouse.lake import Lakehouse
+
+# No per-example deadline: that is a wall-clock limit, and these machines are shared and noisy.
+hypothesis_settings.register_profile("quantlake", deadline=None)
+hypothesis_settings.load_profile("quantlake")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
