@@ -27,7 +27,7 @@ class Gate:
     reason: str
 
 
-def _refuse(
+def refuse(
     lake: Lakehouse, *, run_id: str, session: dt.date | None, reason: str, now: dt.datetime
 ) -> TradeRefused:
     row = pl.DataFrame(
@@ -60,11 +60,11 @@ def check_gate(lake: Lakehouse, settings: Settings, *, now: dt.datetime, run_id:
             f"trading is halted by {control.actor} at {control.at:%Y-%m-%d %H:%M} UTC: "
             f"{control.reason}; `quantlake resume --by NAME --reason WHY` lifts it"
         )
-        raise _refuse(lake, run_id=run_id, session=latest, reason=reason, now=now)
+        raise refuse(lake, run_id=run_id, session=latest, reason=reason, now=now)
     problem = _data_problem(lake, settings, latest=latest, now=now, snapshot=snapshot)
     problem = problem or _model_problem(lake, latest=latest, snapshot=snapshot)
     if isinstance(problem, str):
-        raise _refuse(lake, run_id=run_id, session=latest, reason=problem, now=now)
+        raise refuse(lake, run_id=run_id, session=latest, reason=problem, now=now)
     version, n = problem
     reason = f"data through {latest} passed validation; {n} predictions from {version}"
     return Gate(session=latest, model_version=version, snapshot_id=snapshot, reason=reason)

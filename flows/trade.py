@@ -20,7 +20,8 @@ from flows.brokers.base import Broker, BrokerOrder, OrderRequest
 from flows.brokers.paper import PaperBroker
 from flows.brokers.select import build_broker
 from flows.dagster_events import report_materializations
-from flows.gate import Gate, TradeRefused, check_gate
+from flows.gate import Gate, TradeRefused, check_gate, refuse
+from flows.reconcile import ReconcileReport, fill_rows, reconcile
 from quantlake.settings import Settings, load_settings
 from strategies.ids import client_order_id
 from strategies.orders import plan_orders
@@ -40,6 +41,7 @@ class TradeSummary:
     reason: str = ""
     model_version: str | None = None
     orders_sent: int = 0
+    reconciliation: str | None = None
     orders: list[dict[str, object]] = field(default_factory=list)
     positions: list[dict[str, object]] = field(default_factory=list)
     cash: float | None = None
@@ -77,6 +79,18 @@ def _decided(lake: Lakehouse, settings: Settings, gate: Gate, broker: Broker) ->
         params=[settings.strategy.name, gate.session, broker.name],
         order_by="side = 'buy', symbol",
     )
+
+
+# Reconciliation outcomes that mean our records cannot be trusted to size a new trade on.
+UNTRUSTED = ("unknown_order", "status_mismatch", "missing_at_broker")
+
+
+@task(name="reconcile", cache_policy=NO_CACHE)
+def reconcile_task(
+    lake: Lakehouse, broker: Broker, settings: Settings, *, now: dt.datetime
+) -> ReconcileReport:
+    """Compare trading records with the broker; record the differences."""
+    return reconcile(lake, broker, now=now, exchange=settings.exchange)
 
 
 @task(name="plan", cache_policy=NO_CACHE)
@@ -228,7 +242,8 @@ def record(
                 [[o.client_order_id for o in sent]],
             )
             txn.merge(schemas.ORDERS, _with_broker_state(stored, sent))
-            txn.insert_missing(schemas.FILLS, _fill_rows(sent, broker.name))
+            # Merge: a partially filled order's cumulative fill grows between runs.
+            txn.merge(schemas.FILLS, fill_rows(sent, broker=broker.name))
         txn.delete(schemas.POSITIONS, "broker = ?", [broker.name])
         positions = _position_rows(held, broker.name, price_map, now)
         txn.append(schemas.POSITIONS, positions)
@@ -277,25 +292,6 @@ def _with_broker_state(stored: pl.DataFrame, sent: list[BrokerOrder]) -> pl.Data
         )
         .select(schemas.ORDERS.column_names)
     )
-
-
-def _fill_rows(sent: list[BrokerOrder], broker_name: str) -> pl.DataFrame:
-    rows = [
-        {
-            "fill_id": f"{o.client_order_id}-fill",
-            "client_order_id": o.client_order_id,
-            "broker": broker_name,
-            "symbol": o.symbol,
-            "side": o.side,
-            "qty": o.filled_qty,
-            "price": o.filled_avg_price,
-            "commission": o.commission,
-            "filled_at": o.filled_at,
-        }
-        for o in sent
-        if o.filled_qty > 0
-    ]
-    return pl.DataFrame(rows, schema=schemas.FILLS.polars_schema())
 
 
 def _position_rows(held: list, broker_name: str, prices: dict, now: dt.datetime) -> pl.DataFrame:
@@ -362,8 +358,24 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
     """Gate, plan, submit and record one rebalance (the body of the trade flow)."""
     logger = get_run_logger()
     run_id = uuid.uuid4().hex[:12]
-    gate = check_gate(lake, settings, now=now, run_id=run_id)
     broker = build_broker(settings, lake=lake)
+    # The broker is authoritative: compare with it first, even on a day the gate refuses.
+    report = reconcile_task(lake, broker, settings, now=now)
+    gate = check_gate(lake, settings, now=now, run_id=run_id)
+    untrusted = [c for c in report.orders if c.outcome in UNTRUSTED]
+    if untrusted:
+        reasons = "; ".join(f"{c.client_order_id}: {c.reason}" for c in untrusted[:3])
+        raise refuse(
+            lake,
+            run_id=run_id,
+            session=gate.session,
+            now=now,
+            reason=(
+                f"reconciliation {report.run_id} found {len(untrusted)} order(s) the "
+                f"platform cannot account for ({reasons}); resolve them, then rerun "
+                "(`quantlake reconcile` shows the report)"
+            ),
+        )
     if isinstance(broker, PaperBroker):
         splits = lake.read(schemas.RAW_CORPORATE_ACTIONS, as_of=gate.snapshot_id)
         broker.apply_splits(splits.select("symbol", "ex_session", "split_ratio"), now=now)
@@ -390,6 +402,7 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
         reason=gate.reason,
         model_version=gate.model_version,
         orders_sent=sent_now,
+        reconciliation=f"{report.run_id}: {'clean' if report.clean else 'differences recorded'}",
         orders=[
             {
                 "client_order_id": o.client_order_id,

@@ -165,6 +165,51 @@ def trade(data_dir: DataDir = None, now: Now = None) -> None:
         console.print(orders_table(summary))
 
 
+@app.command()
+def explain(
+    order_id: Annotated[
+        str | None, typer.Argument(help="A client order id (omit to list recent ones).")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Explain an order: prediction -> model -> features -> bars -> data batches and validation,
+    each read as of the lakehouse snapshot the decision actually saw."""
+    settings = _settings(data_dir)
+    from flows.provenance import UnknownOrder, explain_order, recent_orders
+    from flows.views import render_explanation
+    from warehouse.lake import Lakehouse
+
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        if order_id is None:
+            console.print(recent_orders(lake, limit=20))
+            return
+        try:
+            explanation = explain_order(lake, order_id)
+        except UnknownOrder as exc:
+            console.print(str(exc), markup=False)
+            raise typer.Exit(1) from exc
+    console.print(render_explanation(explanation))
+
+
+@app.command()
+def reconcile(data_dir: DataDir = None, now: Now = None) -> None:
+    """Compare the lakehouse's positions and open orders with the broker (authoritative).
+    Differences are recorded and shown; exits 1 when anything is unresolved."""
+    settings = _settings(data_dir)
+    from flows.brokers.select import build_broker
+    from flows.reconcile import reconcile as run_reconcile
+    from flows.views import render_reconcile
+    from warehouse.lake import Lakehouse
+
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        report = run_reconcile(
+            lake, build_broker(settings, lake=lake), now=_utc(now), exchange=settings.exchange
+        )
+    console.print(render_reconcile(report))
+    if not report.clean:
+        raise typer.Exit(1)
+
+
 Who = Annotated[str, typer.Option("--by", help="Who is doing this (recorded). Default: $USER")]
 Why = Annotated[str, typer.Option("--reason", help="Why (recorded, shown to the next run).")]
 
