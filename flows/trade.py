@@ -16,17 +16,20 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.brokers.base import Broker, BrokerOrder, OrderRequest
+from flows.brokers.base import Account, Broker, BrokerOrder, OrderRequest
 from flows.brokers.paper import PaperBroker
 from flows.brokers.select import build_broker
 from flows.dagster_events import report_materializations
 from flows.gate import Gate, TradeRefused, check_gate, refuse
 from flows.reconcile import ReconcileReport, fill_rows, reconcile
+from flows.risk_state import decide_state, risk_limits
 from quantlake.settings import Settings, load_settings
 from strategies.ids import client_order_id
 from strategies.orders import plan_orders
+from strategies.risk import check_orders
+from strategies.states import State
 from strategies.targets import target_weights
-from warehouse import schemas
+from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse
 
 __all__ = ["TradeRefused", "TradeSummary", "trade_flow", "run_trade"]
@@ -42,6 +45,7 @@ class TradeSummary:
     model_version: str | None = None
     orders_sent: int = 0
     reconciliation: str | None = None
+    state: str | None = None
     orders: list[dict[str, object]] = field(default_factory=list)
     positions: list[dict[str, object]] = field(default_factory=list)
     cash: float | None = None
@@ -93,11 +97,66 @@ def reconcile_task(
     return reconcile(lake, broker, now=now, exchange=settings.exchange)
 
 
+@task(name="risk checks", cache_policy=NO_CACHE)
+def risk_check(
+    lake: Lakehouse,
+    settings: Settings,
+    gate: Gate,
+    orders: pl.DataFrame,
+    *,
+    positions: pl.DataFrame,
+    prices: pl.DataFrame,
+    account: Account,
+    state: State,
+    run_id: str,
+    now: dt.datetime,
+) -> pl.DataFrame:
+    """Check every planned order against the limits and the state; record each decision."""
+    orders = orders.with_columns(
+        pl.struct("symbol", "intent")
+        .map_elements(
+            lambda r: client_order_id(
+                strategy=settings.strategy.name,
+                session=gate.session,
+                symbol=r["symbol"],
+                intent=r["intent"],
+            ),
+            return_dtype=pl.String,
+        )
+        .alias("client_order_id")
+    )
+    previous = calendar.previous_session(gate.session, exchange=settings.exchange)
+    trusted = lake.read(
+        schemas.CURATED_BARS, where="session = ?", params=[previous], as_of=gate.snapshot_id
+    ).select("symbol", pl.col("close").alias("price"))
+    checked = check_orders(
+        orders,
+        positions=positions,
+        prices=prices,
+        last_trusted=trusted,
+        equity=account.equity,
+        cash=account.cash,
+        state=state,
+        limits=risk_limits(settings),
+    )
+    rows = checked.select(
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(gate.session).alias("session"),
+        pl.concat_str(pl.lit("risk:"), "client_order_id").alias("subject"),
+        "decision",
+        pl.format("{} {} {}: {}", "side", "qty", "symbol", "reason").alias("reason"),
+        pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("decided_at"),
+    )
+    with lake.transaction("trade: risk checks", run_id=run_id) as txn:
+        txn.append(schemas.RISK_DECISIONS, rows)
+    return checked
+
+
 @task(name="plan", cache_policy=NO_CACHE)
 def plan(
     lake: Lakehouse, broker: Broker, settings: Settings, gate: Gate
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return (orders to place, prices) from predictions, positions and the account."""
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Account]:
+    """Return (orders to place, prices, positions, account) from predictions and the broker."""
     preds, vol, prices = _inputs(lake, gate)
     strat = settings.strategy
     targets = target_weights(
@@ -126,7 +185,7 @@ def plan(
         # Leave room for the broker's costs so a fully invested plan is not rejected for cash.
         cost_bps=_cost_bps(settings),
     )
-    return orders, prices
+    return orders, prices, positions, account
 
 
 def _cost_bps(settings: Settings) -> float:
@@ -381,14 +440,40 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
         broker.apply_splits(splits.select("symbol", "ex_session", "split_ratio"), now=now)
     decided = _decided(lake, settings, gate, broker)
     if decided.is_empty():
-        orders, prices = plan(lake, broker, settings, gate)
-        intents = _order_rows(orders, settings, gate, broker, now)
+        orders, prices, positions, account = plan(lake, broker, settings, gate)
+        decision = decide_state(
+            lake,
+            settings,
+            broker=broker.name,
+            session=gate.session,
+            equity=account.equity,
+            run_id=run_id,
+            now=now,
+        )
+        checked = risk_check(
+            lake,
+            settings,
+            gate,
+            orders,
+            positions=positions,
+            prices=prices,
+            account=account,
+            state=decision.state,
+            run_id=run_id,
+            now=now,
+        )
+        approved = checked.filter(pl.col("approved_qty") > 0).with_columns(
+            pl.col("approved_qty").alias("qty")
+        )
+        intents = _order_rows(approved, settings, gate, broker, now)
+        state = str(decision.state)
     else:
         # The decision for this session was made by an earlier run: re-drive those orders
         # (the broker is asked about each) rather than plan again and risk a second trade.
         logger.info("session %s already decided (%d orders); resuming", gate.session, len(decided))
         intents = decided
         prices = _inputs(lake, gate)[2]
+        state = "resumed"
     sent, sent_now = submit(lake, broker, intents) if not intents.is_empty() else ([], 0)
     snapshot, positions, cash, equity = record(
         lake, broker, gate, sent, prices, run_id=run_id, now=now
@@ -402,6 +487,7 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
         reason=gate.reason,
         model_version=gate.model_version,
         orders_sent=sent_now,
+        state=state,
         reconciliation=f"{report.run_id}: {'clean' if report.clean else 'differences recorded'}",
         orders=[
             {

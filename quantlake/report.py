@@ -51,6 +51,8 @@ def trade_table(result: CycleResult) -> Table:
     rows = [
         ("session", trade.session),
         ("status", trade.status),
+        ("trading state", trade.state),
+        ("reconciliation", trade.reconciliation),
         ("model", trade.model_version),
         ("orders sent", f"{trade.orders_sent} new, {len(trade.orders)} planned for this session"),
         ("cash", f"{trade.cash:,.2f}"),

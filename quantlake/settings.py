@@ -61,6 +61,21 @@ class StrategySettings(_Frozen):
     fractional_shares: bool = False
 
 
+class RiskSettings(_Frozen):
+    """Pre-trade limits and the automatic trading-state transitions (strategies/limits.py)."""
+
+    max_position_weight: float = Field(0.30, gt=0, le=1)
+    max_gross_exposure: float = Field(1.0, gt=0)
+    max_net_exposure: float = Field(1.0, ge=0)
+    max_order_notional: float = Field(500_000.0, gt=0)
+    max_orders_per_run: int = Field(50, ge=0)
+    restricted_symbols: tuple[str, ...] = ()
+    # Largest move of the order's reference price from the previous validated close.
+    price_collar_bps: float = Field(2_500.0, gt=0)
+    max_drawdown: float = Field(0.20, gt=0, lt=1)
+    max_daily_loss: float = Field(0.05, gt=0, lt=1)
+
+
 class PaperBrokerSettings(_Frozen):
     """The in-process paper broker."""
 
@@ -119,6 +134,7 @@ class Settings(BaseSettings):
     alpaca: AlpacaSettings = AlpacaSettings()
     strategy: StrategySettings = StrategySettings()
     paper: PaperBrokerSettings = PaperBrokerSettings()
+    risk: RiskSettings = RiskSettings()
     model: ModelSettings = ModelSettings()
     gates: GateSettings = GateSettings()
 

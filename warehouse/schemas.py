@@ -344,6 +344,25 @@ TRADING_CONTROLS = Dataset(
     description="The manual kill switch: every halt and resume, with who and why.",
 )
 
+TRADING_STATE = Dataset(
+    "trading",
+    "state",
+    (
+        ("run_id", "VARCHAR"),
+        ("broker", "VARCHAR"),
+        ("session", "DATE"),
+        ("state", "VARCHAR"),
+        ("since", "TIMESTAMPTZ"),
+        ("triggers", "VARCHAR"),
+        ("reasons", "VARCHAR"),
+        ("equity", "DOUBLE"),
+        ("equity_peak", "DOUBLE"),
+        ("decided_at", "TIMESTAMPTZ"),
+    ),
+    key=("run_id",),
+    description="The trading state (active/reducing/halted) decided by each trade run, and why.",
+)
+
 # The paper broker's own books: it is an outside party to the platform, so its state is kept apart
 # from the platform's trading records (reconciliation compares the two).
 PAPER_ORDERS = Dataset(
@@ -416,6 +435,7 @@ ALL: tuple[Dataset, ...] = (
     ACCOUNT,
     RISK_DECISIONS,
     TRADING_CONTROLS,
+    TRADING_STATE,
     PAPER_ORDERS,
     PAPER_POSITIONS,
     PAPER_CASH,

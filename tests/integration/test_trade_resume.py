@@ -47,7 +47,7 @@ def test_orders_recorded_by_a_killed_run_are_sent_once_sells_first(settings) -> 
     with Lakehouse(settings.lake_dir) as lake:
         gate = check_gate(lake, settings, now=MONDAY_NIGHT, run_id=uuid.uuid4().hex)
         broker = build_broker(settings, lake=lake)
-        orders, _ = plan(lake, broker, settings, gate)
+        orders, *_ = plan(lake, broker, settings, gate)
         intents = _order_rows(orders, settings, gate, broker, MONDAY_NIGHT)
         assert not intents.is_empty()
         with lake.transaction("write-ahead, then the process dies") as txn:

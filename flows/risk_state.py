@@ -1,0 +1,90 @@
+"""The trading state of each run: read the last one, decide the next (pure), record it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flows.controls import latest_control
+from quantlake.settings import Settings
+from strategies.limits import RiskLimits
+from strategies.states import State, StateDecision, next_state
+from warehouse import schemas
+from warehouse.lake import Lakehouse
+
+
+def risk_limits(settings: Settings) -> RiskLimits:
+    """Return the frozen limits the risk engine enforces."""
+    r = settings.risk
+    return RiskLimits(
+        max_position_weight=r.max_position_weight,
+        max_gross_exposure=r.max_gross_exposure,
+        max_net_exposure=r.max_net_exposure,
+        max_order_notional=r.max_order_notional,
+        max_orders_per_run=r.max_orders_per_run,
+        restricted_symbols=frozenset(r.restricted_symbols),
+        price_collar_bps=r.price_collar_bps,
+        max_drawdown=r.max_drawdown,
+        max_daily_loss=r.max_daily_loss,
+    )
+
+
+def decide_state(
+    lake: Lakehouse,
+    settings: Settings,
+    *,
+    broker: str,
+    session: dt.date,
+    equity: float,
+    run_id: str,
+    now: dt.datetime,
+) -> StateDecision:
+    """Decide and record this run's trading state from the last one and today's equity.
+
+    The gate has already refused bad data, a missing model and the manual kill switch, so here
+    the transitions are the equity ones (drawdown from the peak, daily loss) and a HALTED state
+    that stays until a person resumes it after the halt began.
+    """
+    history = lake.read(
+        schemas.TRADING_STATE, where="broker = ?", params=[broker], order_by="decided_at DESC"
+    )
+    last = history.row(0, named=True) if not history.is_empty() else None
+    earlier = history.filter(history.get_column("session") < session) if last else history
+    prev_close = earlier.row(0, named=True)["equity"] if not earlier.is_empty() else equity
+    control = latest_control(lake)
+    resumed = bool(
+        last
+        and last["state"] == State.HALTED
+        and control is not None
+        and control.action == "resume"
+        and control.at > last["since"]
+    )
+    decision = next_state(
+        current=State(last["state"]) if last else State.ACTIVE,
+        equity_peak=last["equity_peak"] if last else equity,
+        equity=equity,
+        equity_prev_close=prev_close,
+        data_ok=True,
+        data_reason=None,
+        model_ok=True,
+        model_reason=None,
+        manual_halt=False,
+        manual_reason=None,
+        limits=risk_limits(settings),
+        manual_resume=resumed,
+    )
+    since = last["since"] if last and last["state"] == decision.state else now
+    row = {
+        "run_id": run_id,
+        "broker": broker,
+        "session": session,
+        "state": str(decision.state),
+        "since": since,
+        "triggers": ",".join(decision.triggers),
+        "reasons": " | ".join(decision.reasons),
+        "equity": equity,
+        "equity_peak": decision.equity_peak,
+        "decided_at": now,
+    }
+    with lake.transaction("trade: state", run_id=run_id, state=str(decision.state)) as txn:
+        txn.append(schemas.TRADING_STATE, schemas.TRADING_STATE.frame([row]))
+    return decision
