@@ -473,7 +473,7 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
         logger.info("session %s already decided (%d orders); resuming", gate.session, len(decided))
         intents = decided
         prices = _inputs(lake, gate)[2]
-        state = "resumed"
+        state = "unchanged (session already decided)"
     sent, sent_now = submit(lake, broker, intents) if not intents.is_empty() else ([], 0)
     snapshot, positions, cash, equity = record(
         lake, broker, gate, sent, prices, run_id=run_id, now=now
