@@ -24,7 +24,7 @@ from flows.sources.select import build_source
 from quantlake.settings import Settings, load_settings
 from validations.result import ValidationOutcome
 from warehouse import calendar, schemas
-from warehouse.lake import Lakehouse
+from warehouse.lake import Lakehouse, Transaction
 
 
 class DataQualityError(RuntimeError):
@@ -153,10 +153,11 @@ def commit(
     return txn.snapshot_id
 
 
-def _new_splits(txn: object, splits: pl.DataFrame) -> pl.DataFrame:
+def _new_splits(txn: Transaction, splits: pl.DataFrame) -> pl.DataFrame:
+    """Return the splits in ``splits`` that raw.corporate_actions does not hold yet."""
     if splits.is_empty():
         return splits
-    known = txn.query("SELECT symbol, ex_session FROM raw.corporate_actions")  # type: ignore[attr-defined]
+    known = txn.query("SELECT symbol, ex_session FROM raw.corporate_actions")
     return splits.join(known, on=["symbol", "ex_session"], how="anti")
 
 

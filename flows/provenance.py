@@ -216,38 +216,53 @@ def _model_status_now(lake: Lakehouse, model_version: str) -> str | None:
 
 
 def _features(lake: Lakehouse, order: Row, prediction: Row, gaps: list[str]) -> Row | None:
-    snapshot = prediction["features_snapshot"]
-    if snapshot is None:
-        gaps.append("the prediction records no features snapshot")
-        return None
-    return _one(
+    return _link(
         lake,
         schemas.FEATURES,
-        "symbol = ? AND session = ?",
-        [order["symbol"], order["session"]],
-        as_of=snapshot,
-        gaps=gaps,
-        missing=(
-            f"features.daily held no row for {order['symbol']} on {order['session']} at "
-            f"snapshot {snapshot}"
-        ),
+        order,
+        prediction["features_snapshot"],
+        gaps,
+        source="the prediction",
+        what="row",
     )
 
 
 def _bar(lake: Lakehouse, order: Row, features: Row, gaps: list[str]) -> Row | None:
-    snapshot = features["curated_snapshot"]
+    return _link(
+        lake,
+        schemas.CURATED_BARS,
+        order,
+        features["curated_snapshot"],
+        gaps,
+        source="the features row",
+        what="bar",
+    )
+
+
+def _link(
+    lake: Lakehouse,
+    dataset: schemas.Dataset,
+    order: Row,
+    snapshot: int | None,
+    gaps: list[str],
+    *,
+    source: str,
+    what: str,
+) -> Row | None:
+    """Return the order's symbol and session in ``dataset`` as of the snapshot ``source``
+    recorded, or note the gap."""
     if snapshot is None:
-        gaps.append("the features row records no curated snapshot")
+        gaps.append(f"{source} records no {dataset.zone} snapshot")
         return None
     return _one(
         lake,
-        schemas.CURATED_BARS,
+        dataset,
         "symbol = ? AND session = ?",
         [order["symbol"], order["session"]],
         as_of=snapshot,
         gaps=gaps,
         missing=(
-            f"curated.bars held no bar for {order['symbol']} on {order['session']} at "
+            f"{dataset.table} held no {what} for {order['symbol']} on {order['session']} at "
             f"snapshot {snapshot}"
         ),
     )

@@ -13,19 +13,10 @@ from warehouse.lake import Lakehouse
 
 
 def risk_limits(settings: Settings) -> RiskLimits:
-    """Return the frozen limits the risk engine enforces."""
-    r = settings.risk
-    return RiskLimits(
-        max_position_weight=r.max_position_weight,
-        max_gross_exposure=r.max_gross_exposure,
-        max_net_exposure=r.max_net_exposure,
-        max_order_notional=r.max_order_notional,
-        max_orders_per_run=r.max_orders_per_run,
-        restricted_symbols=frozenset(r.restricted_symbols),
-        price_collar_bps=r.price_collar_bps,
-        max_drawdown=r.max_drawdown,
-        max_daily_loss=r.max_daily_loss,
-    )
+    """Return the frozen limits the risk engine enforces (RiskSettings names the same fields)."""
+    fields = settings.risk.model_dump()
+    fields["restricted_symbols"] = frozenset(fields["restricted_symbols"])
+    return RiskLimits(**fields)
 
 
 def decide_state(

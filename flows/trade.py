@@ -112,19 +112,6 @@ def risk_check(
     now: dt.datetime,
 ) -> pl.DataFrame:
     """Check every planned order against the limits and the state; record each decision."""
-    orders = orders.with_columns(
-        pl.struct("symbol", "intent")
-        .map_elements(
-            lambda r: client_order_id(
-                strategy=settings.strategy.name,
-                session=gate.session,
-                symbol=r["symbol"],
-                intent=r["intent"],
-            ),
-            return_dtype=pl.String,
-        )
-        .alias("client_order_id")
-    )
     previous = calendar.previous_session(gate.session, exchange=settings.exchange)
     trusted = lake.read(
         schemas.CURATED_BARS, where="session = ?", params=[previous], as_of=gate.snapshot_id
@@ -185,6 +172,11 @@ def plan(
         # Leave room for the broker's costs so a fully invested plan is not rejected for cash.
         cost_bps=_cost_bps(settings),
     )
+    ids = [
+        client_order_id(strategy=strat.name, session=gate.session, symbol=sym, intent=intent)
+        for sym, intent in orders.select("symbol", "intent").iter_rows()
+    ]
+    orders = orders.with_columns(pl.Series("client_order_id", ids, dtype=pl.String))
     return orders, prices, positions, account
 
 
@@ -199,15 +191,9 @@ def _order_rows(
 ) -> pl.DataFrame:
     rows = []
     for o in orders.iter_rows(named=True):
-        cid = client_order_id(
-            strategy=settings.strategy.name,
-            session=gate.session,
-            symbol=o["symbol"],
-            intent=o["intent"],
-        )
         rows.append(
             {
-                "client_order_id": cid,
+                "client_order_id": o["client_order_id"],
                 "broker": broker.name,
                 "broker_order_id": None,
                 "strategy": settings.strategy.name,

@@ -136,14 +136,13 @@ def ingest(
     path: Annotated[Path | None, typer.Option(help="File or folder for --source file")] = None,
 ) -> None:
     """Run only the ingest flow (fetch, validate, write raw/curated/quarantine)."""
-    settings = _settings(data_dir)
+    _settings(data_dir)
     from flows.ingest import ingest_flow
     from quantlake.report import ingest_table
 
     with console.status("Ingesting..."):
         summary = ingest_flow(source=source, file_path=str(path) if path else None, now=_utc(now))
     console.print(ingest_table(summary))
-    del settings
 
 
 @app.command()

@@ -6,6 +6,8 @@ import math
 
 import polars as pl
 
+from strategies.frames import by_symbol
+
 # Fractional quantities are truncated to this many decimals (Alpaca accepts up to 9).
 FRACTION_DIGITS = 6
 
@@ -84,9 +86,9 @@ def _toward_zero(qty: float, unit: float) -> float:
 
 def _book(targets: pl.DataFrame, positions: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
     """Return (symbol, weight, held, price) for every symbol that may need an order."""
-    t = _frame(targets, "targets", "target_weight")
-    h = _frame(positions, "positions", "qty")
-    p = _frame(prices, "prices", "price")
+    t = by_symbol(targets, "targets", "target_weight")
+    h = by_symbol(positions, "positions", "qty")
+    p = by_symbol(prices, "prices", "price")
     bad_w = t.filter(~_non_negative("target_weight"))
     if bad_w.height:
         raise ValueError(f"targets has null, negative or non-finite weights: {_rows(bad_w)}")
@@ -116,19 +118,6 @@ def _non_negative(column: str) -> pl.Expr:
     """True where ``column`` is a finite number >= 0 (false for null and NaN)."""
     col = pl.col(column)
     return (col.is_finite() & (col >= 0)).fill_null(False)
-
-
-def _frame(frame: pl.DataFrame, name: str, value: str) -> pl.DataFrame:
-    missing = {"symbol", value} - set(frame.columns)
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {sorted(missing)}; it has {frame.columns}")
-    out = frame.select(pl.col("symbol").cast(pl.String), pl.col(value).cast(pl.Float64))
-    if out["symbol"].null_count():
-        raise ValueError(f"{name} has rows with a null symbol")
-    dupes = out.filter(pl.col("symbol").is_duplicated())["symbol"].unique().sort().to_list()
-    if dupes:
-        raise ValueError(f"{name} has duplicate symbols {dupes[:10]}; keep one row per symbol")
-    return out
 
 
 def _rows(frame: pl.DataFrame) -> list[tuple]:

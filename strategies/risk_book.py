@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from strategies.frames import by_symbol
+
 # The columns check_orders adds to the orders.
 RESULT_SCHEMA = {
     "decision": pl.String,
@@ -136,16 +138,7 @@ def _prices(frame: pl.DataFrame, name: str) -> dict[str, float]:
 
 
 def _by_symbol(frame: pl.DataFrame, name: str, value: str) -> dict[str, float | None]:
-    missing = {"symbol", value} - set(frame.columns)
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {sorted(missing)}; it has {frame.columns}")
-    out = frame.select(pl.col("symbol").cast(pl.String), pl.col(value).cast(pl.Float64))
-    if out["symbol"].null_count():
-        raise ValueError(f"{name} has rows with a null symbol")
-    dupes = out.filter(pl.col("symbol").is_duplicated())["symbol"].unique().sort().to_list()
-    if dupes:
-        raise ValueError(f"{name} has duplicate symbols {dupes[:10]}; keep one row per symbol")
-    return dict(out.iter_rows())
+    return dict(by_symbol(frame, name, value).iter_rows())
 
 
 def _positive(value: float | None) -> bool:

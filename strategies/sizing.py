@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from strategies.covariance import validate_covariance
+from strategies.frames import by_symbol
 from strategies.targets import capped_weights
 
 TRADING_DAYS = 252
@@ -170,15 +171,7 @@ def _within_gross(weights: np.ndarray, max_gross: float) -> np.ndarray:
 
 def _ranked(predictions: pl.DataFrame) -> pl.DataFrame:
     """Return (symbol, score) best first, ties to the smaller symbol, after checking it."""
-    missing = {"symbol", "score"} - set(predictions.columns)
-    if missing:
-        raise ValueError(f"predictions lacks {sorted(missing)}; it has {predictions.columns}")
-    frame = predictions.select(pl.col("symbol").cast(pl.String), pl.col("score").cast(pl.Float64))
-    if frame["symbol"].null_count():
-        raise ValueError("predictions has rows with a null symbol; drop or fix them upstream")
-    dupes = frame.filter(pl.col("symbol").is_duplicated())["symbol"].unique().sort().to_list()
-    if dupes:
-        raise ValueError(f"predictions has duplicate symbols {dupes[:10]}; keep one per symbol")
+    frame = by_symbol(predictions, "predictions", "score")
     bad = frame.filter(~pl.col("score").is_finite().fill_null(False))["symbol"].to_list()
     if bad:
         raise ValueError(

@@ -7,6 +7,8 @@ from typing import Literal
 
 import polars as pl
 
+from strategies.frames import require_symbols
+
 Weighting = Literal["equal", "inverse_vol"]
 
 _SCHEMA = {"symbol": pl.String, "target_weight": pl.Float64}
@@ -91,24 +93,13 @@ def _check_options(
 
 
 def _finite_scores(predictions: pl.DataFrame) -> pl.DataFrame:
-    _require(predictions, "predictions", {"symbol", "score"})
+    require_symbols(predictions, "predictions", {"symbol", "score"})
     frame = predictions.select(pl.col("symbol").cast(pl.String), pl.col("score").cast(pl.Float64))
     return frame.filter(pl.col("score").is_finite())
 
 
 def _usable_vols(volatility: pl.DataFrame) -> pl.DataFrame:
-    _require(volatility, "volatility", {"symbol", "vol"})
+    require_symbols(volatility, "volatility", {"symbol", "vol"})
     frame = volatility.select(pl.col("symbol").cast(pl.String), pl.col("vol").cast(pl.Float64))
     # A subnormal vol is positive but its inverse overflows: it cannot be sized either.
     return frame.filter((pl.col("vol") > 0) & (1.0 / pl.col("vol")).is_finite())
-
-
-def _require(frame: pl.DataFrame, name: str, columns: set[str]) -> None:
-    missing = columns - set(frame.columns)
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {sorted(missing)}; it has {frame.columns}")
-    if frame["symbol"].null_count():
-        raise ValueError(f"{name} has rows with a null symbol; drop or fix them upstream")
-    dupes = frame.filter(pl.col("symbol").is_duplicated())["symbol"].unique().sort().to_list()
-    if dupes:
-        raise ValueError(f"{name} has duplicate symbols {dupes[:10]}; keep one row per symbol")

@@ -6,6 +6,8 @@ import math
 
 import polars as pl
 
+from strategies.frames import by_symbol
+
 _SCHEMA = {"symbol": pl.String, "target_weight": pl.Float64}
 
 
@@ -74,15 +76,7 @@ def _book(targets: pl.DataFrame, current_weights: pl.DataFrame) -> pl.DataFrame:
 
 
 def _weights(frame: pl.DataFrame, name: str, column: str) -> pl.DataFrame:
-    missing = {"symbol", column} - set(frame.columns)
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {sorted(missing)}; it has {frame.columns}")
-    out = frame.select(pl.col("symbol").cast(pl.String), pl.col(column).cast(pl.Float64))
-    if out["symbol"].null_count():
-        raise ValueError(f"{name} has rows with a null symbol; drop or fix them upstream")
-    dupes = out.filter(pl.col("symbol").is_duplicated())["symbol"].unique().sort().to_list()
-    if dupes:
-        raise ValueError(f"{name} has duplicate symbols {dupes[:10]}; keep one row per symbol")
+    out = by_symbol(frame, name, column)
     bad = out.filter(~pl.col(column).is_finite().fill_null(False))["symbol"].to_list()
     if bad:
         raise ValueError(f"{name} has null, NaN or infinite {column} for {bad[:10]}")

@@ -262,8 +262,8 @@ class Transaction:
         self.cur.register(name, table)
         return name
 
-    def _count(self, sql: str) -> int:
-        return int(self.cur.execute(sql).fetchone()[0])
+    def _count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(self.cur.execute(sql, list(params)).fetchone()[0])
 
     def _done(self, dataset: Dataset, n: int) -> int:
         if n:
@@ -343,13 +343,10 @@ class Transaction:
 
     def delete(self, dataset: Dataset, where: str, params: Sequence[Any]) -> int:
         """Delete rows matching ``where`` (with ``?`` parameters). Return rows deleted."""
-        n = self._count_params(f"SELECT count(*) FROM {dataset.table} WHERE {where}", params)
+        n = self._count(f"SELECT count(*) FROM {dataset.table} WHERE {where}", params)
         if n:
             self.cur.execute(f"DELETE FROM {dataset.table} WHERE {where}", list(params))
         return self._done(dataset, n)
-
-    def _count_params(self, sql: str, params: Sequence[Any]) -> int:
-        return int(self.cur.execute(sql, list(params)).fetchone()[0])
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         """Read inside the transaction (sees its own uncommitted writes)."""

@@ -62,7 +62,7 @@ def point_in_time_bars(bars: pl.DataFrame, *, known_at: dt.datetime) -> pl.DataF
         raise ValueError(f"bars lack column(s) {missing}; pass curated.bars rows")
     if bars.get_column("knowledge_time").null_count():
         raise ValueError("bars with a null knowledge_time cannot be placed in time; fix the ingest")
-    # The lakehouse returns "Etc/UTC"; polars compares instants only within one time zone.
+    # Compare in UTC whatever zone the input carries (polars compares within one zone only).
     known_time = pl.col("knowledge_time").dt.convert_time_zone("UTC")
     known = bars.filter(known_time <= known_at).sort("symbol", "session")
     if known.select(pl.struct("symbol", "session").is_duplicated().any()).item():

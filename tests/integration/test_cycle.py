@@ -13,9 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from quantlake import runtime
 from quantlake.cycle import run_cycle
-from quantlake.settings import load_settings
 from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse
 
@@ -26,14 +24,8 @@ MONDAY_EVENING = dt.datetime(2026, 11, 23, 23, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None):
-    monkeypatch.setenv("QUANTLAKE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("QUANTLAKE_SOURCE", "simulator")
-    monkeypatch.setenv("QUANTLAKE_SIMULATOR__N_SYMBOLS", "12")
-    monkeypatch.setenv("QUANTLAKE_HISTORY_START", "2023-01-03")
-    s = load_settings()
-    runtime.prepare(s)
-    return s
+def settings(simulator_settings):
+    return simulator_settings()
 
 
 def counts(s) -> dict[str, int]:

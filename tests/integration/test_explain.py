@@ -14,9 +14,7 @@ from flows.brokers.select import build_broker
 from flows.provenance import explain_order
 from flows.reconcile import reconcile
 from flows.views import render_explanation, render_reconcile
-from quantlake import runtime
 from quantlake.cycle import run_cycle
-from quantlake.settings import load_settings
 from warehouse import schemas
 from warehouse.lake import Lakehouse
 
@@ -26,14 +24,8 @@ SUNDAY = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None):
-    monkeypatch.setenv("QUANTLAKE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("QUANTLAKE_SOURCE", "simulator")
-    monkeypatch.setenv("QUANTLAKE_SIMULATOR__N_SYMBOLS", "10")
-    monkeypatch.setenv("QUANTLAKE_HISTORY_START", "2023-01-03")
-    s = load_settings()
-    runtime.prepare(s)
-    return s
+def settings(simulator_settings):
+    return simulator_settings(n_symbols=10)
 
 
 def test_an_order_explains_itself_and_the_books_reconcile_until_tampered(settings) -> None:

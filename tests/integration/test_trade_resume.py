@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from pathlib import Path
 
 import pytest
 
 from flows.brokers.select import build_broker
 from flows.gate import check_gate
 from flows.trade import _order_rows, plan, trade_flow
-from quantlake import runtime
 from quantlake.cycle import _materialize, run_cycle
-from quantlake.settings import load_settings
 from warehouse import schemas
 from warehouse.lake import Lakehouse
 
@@ -25,15 +22,8 @@ MONDAY_NIGHT = dt.datetime(2026, 11, 24, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None):
-    monkeypatch.setenv("QUANTLAKE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("QUANTLAKE_SOURCE", "simulator")
-    monkeypatch.setenv("QUANTLAKE_SIMULATOR__N_SYMBOLS", "12")
-    monkeypatch.setenv("QUANTLAKE_HISTORY_START", "2023-01-03")
-    monkeypatch.setenv("QUANTLAKE_STRATEGY__TOP_K", "3")
-    s = load_settings()
-    runtime.prepare(s)
-    return s
+def settings(simulator_settings):
+    return simulator_settings(QUANTLAKE_STRATEGY__TOP_K="3")
 
 
 def test_orders_recorded_by_a_killed_run_are_sent_once_sells_first(settings) -> None:

@@ -4,16 +4,13 @@ person resumes it (recorded with who and why), and then trading goes on."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from flows.controls import record_control
 from flows.ingest import ingest_flow
 from flows.trade import trade_flow
-from quantlake import runtime
 from quantlake.cycle import _materialize, run_cycle
-from quantlake.settings import load_settings
 from warehouse import schemas
 from warehouse.lake import Lakehouse
 
@@ -24,14 +21,8 @@ MONDAY_NIGHT = dt.datetime(2026, 11, 24, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None):
-    monkeypatch.setenv("QUANTLAKE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("QUANTLAKE_SOURCE", "simulator")
-    monkeypatch.setenv("QUANTLAKE_SIMULATOR__N_SYMBOLS", "12")
-    monkeypatch.setenv("QUANTLAKE_HISTORY_START", "2023-01-03")
-    s = load_settings()
-    runtime.prepare(s)
-    return s
+def settings(simulator_settings):
+    return simulator_settings()
 
 
 def latest_state(lake: Lakehouse) -> dict:
