@@ -6,7 +6,8 @@ order list cannot hide one), and every order the broker lists against ``trading.
 Orders the broker has in another status are brought up to it (with their fill); orders stuck
 in ``pending_submit`` that the broker lacks are reported as never sent and left for the trade
 flow to resume; broker orders the platform does not know are reported, never adopted.
-The report is stored as ``trading.risk_decisions`` rows in one lakehouse transaction.
+The report is stored in one lakehouse transaction: each check as a ``trading.reconciliations``
+row (both sides' values), and as readable ``trading.risk_decisions`` rows with a summary.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def reconcile(
     with lake.transaction("reconcile", run_id=run_id, broker=broker.name) as txn:
         _apply_updates(txn, updates, report)
         txn.append(schemas.RISK_DECISIONS, decision_rows(report, session=session))
+        txn.append(schemas.TRADING_RECONCILIATIONS, reconciliation_rows(report, session=session))
     return replace(report, snapshot_id=txn.snapshot_id)
 
 
@@ -128,6 +130,40 @@ def decision_rows(report: ReconcileReport, *, session: dt.date) -> pl.DataFrame:
             for subject, decision, reason in rows
         ]
     )
+
+
+def reconciliation_rows(report: ReconcileReport, *, session: dt.date) -> pl.DataFrame:
+    """Return each position and order check as a trading.reconciliations row."""
+    rows = [
+        ("position", c.symbol, c.symbol, _text(c.platform_qty), _text(c.broker_qty), c)
+        for c in report.positions
+    ] + [
+        ("order", c.client_order_id, c.symbol, c.platform_status, c.broker_status, c)
+        for c in report.orders
+    ]
+    return schemas.TRADING_RECONCILIATIONS.frame(
+        [
+            {
+                "run_id": report.run_id,
+                "broker": report.broker,
+                "reconciled_at": report.reconciled_at,
+                "session": session,
+                "kind": kind,
+                "subject": subject,
+                "symbol": symbol,
+                "platform_value": platform,
+                "broker_value": held,
+                "outcome": check.outcome,
+                "reason": check.reason,
+                "read_snapshot": report.read_snapshot,
+            }
+            for kind, subject, symbol, platform, held, check in rows
+        ]
+    )
+
+
+def _text(qty: float | None) -> str | None:
+    return None if qty is None else f"{qty:g}"
 
 
 def _apply_updates(txn: Transaction, updates: list[BrokerOrder], report: ReconcileReport) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flows.controls import latest_control
+from flows.gate import Gate
 from quantlake.settings import Settings
 from strategies.limits import RiskLimits
 from strategies.states import State, StateDecision, next_state
@@ -26,14 +27,14 @@ def decide_state(
     broker: str,
     session: dt.date,
     equity: float,
+    gate: Gate,
     run_id: str,
     now: dt.datetime,
 ) -> StateDecision:
-    """Decide and record this run's trading state from the last one and today's equity.
+    """Decide and record this run's trading state from the last one, today's equity and the
+    gate's findings (data and model problems reduce; the kill switch halts).
 
-    The gate has already refused bad data, a missing model and the manual kill switch, so here
-    the transitions are the equity ones (drawdown from the peak, daily loss) and a HALTED state
-    that stays until a person resumes it after the halt began.
+    A HALTED state stays until a person resumes it after the halt began.
     """
     history = lake.read(
         schemas.TRADING_STATE, where="broker = ?", params=[broker], order_by="decided_at DESC"
@@ -54,12 +55,12 @@ def decide_state(
         equity_peak=last["equity_peak"] if last else equity,
         equity=equity,
         equity_prev_close=prev_close,
-        data_ok=True,
-        data_reason=None,
-        model_ok=True,
-        model_reason=None,
-        manual_halt=False,
-        manual_reason=None,
+        data_ok=gate.data_problem is None,
+        data_reason=gate.data_problem,
+        model_ok=gate.model_problem is None,
+        model_reason=gate.model_problem,
+        manual_halt=gate.halt is not None,
+        manual_reason=gate.halt,
         limits=risk_limits(settings),
         manual_resume=resumed,
     )

@@ -1,9 +1,15 @@
-"""The Prefect trade flow: gate -> predictions -> targets -> orders -> broker -> records.
+"""The Prefect trade flow: reconcile -> gate -> targets -> risk -> orders -> broker -> records.
 
-Safety rules: refuse (raise TradeRefused) when data is stale, the latest batch failed
-validation, or there is no fresh prediction from the champion model. Orders carry
-deterministic client ids and are written to the lakehouse *before* they are sent, so a retried,
-repeated or killed run never sends the same order twice.
+Safety rules:
+
+- one run at a time per broker (a file lock; a second run is refused, never queued);
+- reconcile with the broker first: orders the platform cannot account for refuse the run;
+- stale or failed data, a missing or stale model: the book is REDUCING (exits only); the kill
+  switch or a drawdown: HALTED (no new orders, open ones cancelled where the broker can);
+- every order passes the pre-trade checks, and a rebalance above the approval threshold waits
+  for a person in the Prefect UI;
+- orders carry deterministic client ids and are written to the lakehouse *before* they are
+  sent, so a retried, repeated or killed run never sends the same order twice.
 """
 
 from __future__ import annotations
@@ -16,19 +22,23 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.brokers.base import Account, Broker, BrokerOrder, OrderRequest
+from flows.approval import ask_approval
+from flows.brokers.base import Account, Broker
 from flows.brokers.paper import PaperBroker
 from flows.brokers.select import build_broker
 from flows.dagster_events import report_materializations
 from flows.gate import Gate, TradeRefused, check_gate, refuse
-from flows.reconcile import ReconcileReport, fill_rows, reconcile
+from flows.reconcile import ReconcileReport, reconcile
 from flows.risk_state import decide_state, risk_limits
+from flows.trade_inputs import TradeInputs, portfolio_config, read_inputs
+from flows.trade_lock import TradeLockHeld, trade_lock
+from flows.trade_records import order_rows, record, submit
 from quantlake.settings import Settings, load_settings
 from strategies.ids import client_order_id
 from strategies.orders import plan_orders
+from strategies.portfolio import Targets, build_targets
 from strategies.risk import check_orders
 from strategies.states import State
-from strategies.targets import target_weights
 from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse
 
@@ -46,6 +56,8 @@ class TradeSummary:
     orders_sent: int = 0
     reconciliation: str | None = None
     state: str | None = None
+    turnover: float | None = None
+    notes: list[str] = field(default_factory=list)
     orders: list[dict[str, object]] = field(default_factory=list)
     positions: list[dict[str, object]] = field(default_factory=list)
     cash: float | None = None
@@ -56,22 +68,15 @@ class TradeSummary:
         return asdict(self)
 
 
-def _inputs(lake: Lakehouse, gate: Gate) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Return (predictions, volatility, prices) for the gate's session, at the gate's snapshot."""
-    at = {"as_of": gate.snapshot_id, "order_by": "symbol"}
-    preds = lake.read(
-        schemas.PREDICTIONS,
-        where="session = ? AND model_version = ?",
-        params=[gate.session, gate.model_version],
-        **at,
-    ).select("symbol", "score")
-    vol = lake.read(schemas.FEATURES, where="session = ?", params=[gate.session], **at).select(
-        "symbol", pl.col("vol_20").alias("vol")
-    )
-    prices = lake.read(
-        schemas.CURATED_BARS, where="session = ?", params=[gate.session], **at
-    ).select("symbol", pl.col("close").alias("price"))
-    return preds, vol, prices
+@dataclass(frozen=True)
+class Plan:
+    """A planned rebalance: orders with client ids, and what it was planned from."""
+
+    orders: pl.DataFrame
+    inputs: TradeInputs
+    positions: pl.DataFrame
+    account: Account
+    targets: Targets | None
 
 
 def _decided(lake: Lakehouse, settings: Settings, gate: Gate, broker: Broker) -> pl.DataFrame:
@@ -140,31 +145,38 @@ def risk_check(
 
 
 @task(name="plan", cache_policy=NO_CACHE)
-def plan(
-    lake: Lakehouse, broker: Broker, settings: Settings, gate: Gate
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, Account]:
-    """Return (orders to place, prices, positions, account) from predictions and the broker."""
-    preds, vol, prices = _inputs(lake, gate)
-    strat = settings.strategy
-    targets = target_weights(
-        preds,
-        top_k=strat.top_k,
-        weighting=strat.weighting,
-        max_position_weight=strat.max_position_weight,
-        gross_exposure=strat.gross_exposure,
-        volatility=vol,
-    )
+def plan(lake: Lakehouse, broker: Broker, settings: Settings, gate: Gate) -> Plan:
+    """Return the orders that move the book to its targets, and what they were planned from.
+
+    Without predictions for the session there are no targets: the book is held as it is (no
+    orders), never sold off because a model is missing.
+    """
+    inputs = read_inputs(lake, settings, gate)
     held = broker.positions()
     positions = pl.DataFrame(
         {"symbol": [p.symbol for p in held], "qty": [p.qty for p in held]},
         schema={"symbol": pl.String, "qty": pl.Float64},
     )
-    price_map = dict(prices.iter_rows())
-    account = broker.account(prices=price_map)
+    account = broker.account(prices=dict(inputs.prices.iter_rows()))
+    if inputs.predictions.is_empty():
+        empty = pl.DataFrame(schema={**_ORDER_SCHEMA})
+        return Plan(empty, inputs, positions, account, None)
+    current = positions.join(inputs.prices, on="symbol", how="left").select(
+        "symbol", (pl.col("qty") * pl.col("price") / account.equity).alias("weight")
+    )
+    targets = build_targets(
+        inputs.predictions,
+        config=portfolio_config(settings),
+        volatility=inputs.volatility,
+        current_weights=current,
+        returns=inputs.returns,
+        ic=inputs.ic,
+    )
+    strat = settings.strategy
     orders = plan_orders(
-        targets,
+        targets.weights,
         positions,
-        prices,
+        inputs.prices,
         equity=account.equity,
         cash=account.cash,
         min_notional=strat.min_notional,
@@ -177,201 +189,25 @@ def plan(
         for sym, intent in orders.select("symbol", "intent").iter_rows()
     ]
     orders = orders.with_columns(pl.Series("client_order_id", ids, dtype=pl.String))
-    return orders, prices, positions, account
+    return Plan(orders, inputs, positions, account, targets)
+
+
+_ORDER_SCHEMA = {
+    "symbol": pl.String,
+    "side": pl.String,
+    "qty": pl.Float64,
+    "price": pl.Float64,
+    "notional": pl.Float64,
+    "target_weight": pl.Float64,
+    "intent": pl.String,
+    "client_order_id": pl.String,
+}
 
 
 def _cost_bps(settings: Settings) -> float:
     """Return the paper broker's all-in cost: slippage and commission compound."""
     slip, fee = settings.paper.slippage_bps / 1e4, settings.paper.commission_bps / 1e4
     return ((1 + slip) * (1 + fee) - 1) * 1e4
-
-
-def _order_rows(
-    orders: pl.DataFrame, settings: Settings, gate: Gate, broker: Broker, now: dt.datetime
-) -> pl.DataFrame:
-    rows = []
-    for o in orders.iter_rows(named=True):
-        rows.append(
-            {
-                "client_order_id": o["client_order_id"],
-                "broker": broker.name,
-                "broker_order_id": None,
-                "strategy": settings.strategy.name,
-                "session": gate.session,
-                "symbol": o["symbol"],
-                "side": o["side"],
-                "qty": float(o["qty"]),
-                "order_type": "market",
-                "limit_price": None,
-                "time_in_force": "day",
-                "intent": o["intent"],
-                "status": "pending_submit",
-                "submitted_at": now,
-                "model_version": gate.model_version,
-                "predictions_snapshot": gate.snapshot_id,
-                "target_weight": float(o["target_weight"]),
-                "reference_price": float(o["price"]),
-                "message": None,
-            }
-        )
-    return pl.DataFrame(rows, schema=schemas.ORDERS.polars_schema())
-
-
-@task(name="submit", cache_policy=NO_CACHE)
-def submit(lake: Lakehouse, broker: Broker, intents: pl.DataFrame) -> tuple[list[BrokerOrder], int]:
-    """Record orders before sending, then send each one the broker does not already have.
-
-    Return the broker's view of every intended order and how many were newly sent.
-    """
-    first = intents.row(0, named=True)
-    with lake.transaction("trade: orders intended", orders=len(intents)) as txn:
-        others = txn.query(
-            "SELECT count(*) FROM trading.orders WHERE strategy = ? AND session = ? "
-            "AND broker = ? AND NOT list_contains(?, client_order_id)",
-            [
-                first["strategy"],
-                first["session"],
-                first["broker"],
-                intents.get_column("client_order_id").to_list(),
-            ],
-        ).item()
-        if others:
-            raise TradeRefused(
-                f"another run already decided different orders for session {first['session']}; "
-                "not sending this plan (check for a concurrent trade run)"
-            )
-        txn.insert_missing(schemas.ORDERS, intents)
-    results: list[BrokerOrder] = []
-    sent_now = 0
-    for o in intents.iter_rows(named=True):
-        existing = broker.get_order(o["client_order_id"])
-        if existing is not None:
-            results.append(existing)
-            continue
-        sent_now += 1
-        results.append(
-            broker.submit(
-                OrderRequest(
-                    client_order_id=o["client_order_id"],
-                    symbol=o["symbol"],
-                    side=o["side"],
-                    qty=o["qty"],
-                    order_type=o["order_type"],
-                    time_in_force=o["time_in_force"],
-                    reference_price=o["reference_price"],
-                )
-            )
-        )
-    return results, sent_now
-
-
-@task(name="record", cache_policy=NO_CACHE)
-def record(
-    lake: Lakehouse,
-    broker: Broker,
-    gate: Gate,
-    sent: list[BrokerOrder],
-    prices: pl.DataFrame,
-    *,
-    run_id: str,
-    now: dt.datetime,
-) -> tuple[int | None, list[dict[str, object]], float, float]:
-    """Store broker order states, fills, positions, the account and the run's decisions."""
-    price_map = dict(prices.iter_rows())
-    held = broker.positions()
-    account = broker.account(prices=price_map)
-    with lake.transaction("trade: results", session=gate.session, run_id=run_id) as txn:
-        if sent:
-            stored = txn.query(
-                "SELECT * FROM trading.orders WHERE list_contains(?, client_order_id)",
-                [[o.client_order_id for o in sent]],
-            )
-            txn.merge(schemas.ORDERS, _with_broker_state(stored, sent))
-            # Merge: a partially filled order's cumulative fill grows between runs.
-            txn.merge(schemas.FILLS, fill_rows(sent, broker=broker.name))
-        txn.delete(schemas.POSITIONS, "broker = ?", [broker.name])
-        positions = _position_rows(held, broker.name, price_map, now)
-        txn.append(schemas.POSITIONS, positions)
-        txn.append(
-            schemas.ACCOUNT,
-            pl.DataFrame(
-                {
-                    "broker": [broker.name],
-                    "as_of": [now],
-                    "cash": [account.cash],
-                    "equity": [account.equity],
-                    "buying_power": [account.buying_power],
-                }
-            ),
-        )
-        txn.append(schemas.RISK_DECISIONS, _decisions(gate, sent, run_id=run_id, now=now))
-    return (
-        txn.snapshot_id,
-        positions.drop("broker", "as_of").to_dicts(),
-        account.cash,
-        account.equity,
-    )
-
-
-def _with_broker_state(stored: pl.DataFrame, sent: list[BrokerOrder]) -> pl.DataFrame:
-    state = pl.DataFrame(
-        {
-            "client_order_id": [o.client_order_id for o in sent],
-            "_boid": [o.broker_order_id for o in sent],
-            "_status": [o.status for o in sent],
-            "_message": [o.message for o in sent],
-        },
-        schema={
-            "client_order_id": pl.String,
-            "_boid": pl.String,
-            "_status": pl.String,
-            "_message": pl.String,
-        },
-    )
-    return (
-        stored.join(state, on="client_order_id", how="inner")
-        .with_columns(
-            pl.col("_boid").alias("broker_order_id"),
-            pl.col("_status").alias("status"),
-            pl.coalesce("_message", "message").alias("message"),
-        )
-        .select(schemas.ORDERS.column_names)
-    )
-
-
-def _position_rows(held: list, broker_name: str, prices: dict, now: dt.datetime) -> pl.DataFrame:
-    rows = [
-        {
-            "broker": broker_name,
-            "symbol": p.symbol,
-            "qty": p.qty,
-            "avg_price": p.avg_price,
-            "market_price": prices.get(p.symbol),
-            "as_of": now,
-        }
-        for p in held
-        if p.qty != 0
-    ]
-    return pl.DataFrame(rows, schema=schemas.POSITIONS.polars_schema())
-
-
-def _decisions(
-    gate: Gate, sent: list[BrokerOrder], *, run_id: str, now: dt.datetime
-) -> pl.DataFrame:
-    rows = [{"subject": "gate", "decision": "trade", "reason": gate.reason}]
-    rows += [
-        {
-            "subject": o.client_order_id,
-            "decision": "submitted" if o.status != "rejected" else "rejected",
-            "reason": f"{o.side} {o.qty:g} {o.symbol}: broker status {o.status}",
-        }
-        for o in sent
-    ]
-    return pl.DataFrame(rows).with_columns(
-        pl.lit(run_id).alias("run_id"),
-        pl.lit(gate.session).alias("session"),
-        pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("decided_at"),
-    )
 
 
 @flow(name="trade", description="Rebalance to the champion model's latest predictions.")
@@ -400,65 +236,41 @@ def trade_flow(now: dt.datetime | None = None, report_to_dagster: bool = True) -
 
 
 def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> TradeSummary:
-    """Gate, plan, submit and record one rebalance (the body of the trade flow)."""
-    logger = get_run_logger()
+    """Reconcile, gate, plan, check, submit and record one rebalance (the trade flow's body)."""
     run_id = uuid.uuid4().hex[:12]
     broker = build_broker(settings, lake=lake)
+    try:
+        with trade_lock(settings.data_dir, broker.name, now=now):
+            return _run_locked(lake, settings, broker, run_id=run_id, now=now)
+    except TradeLockHeld as exc:
+        raise refuse(lake, run_id=run_id, session=None, reason=str(exc), now=now) from None
+
+
+def _run_locked(
+    lake: Lakehouse, settings: Settings, broker: Broker, *, run_id: str, now: dt.datetime
+) -> TradeSummary:
+    logger = get_run_logger()
     # The broker is authoritative: compare with it first, even on a day the gate refuses.
     report = reconcile_task(lake, broker, settings, now=now)
     gate = check_gate(lake, settings, now=now, run_id=run_id)
-    untrusted = [c for c in report.orders if c.outcome in UNTRUSTED]
-    if untrusted:
-        reasons = "; ".join(f"{c.client_order_id}: {c.reason}" for c in untrusted[:3])
-        raise refuse(
-            lake,
-            run_id=run_id,
-            session=gate.session,
-            now=now,
-            reason=(
-                f"reconciliation {report.run_id} found {len(untrusted)} order(s) the "
-                f"platform cannot account for ({reasons}); resolve them, then rerun "
-                "(`quantlake reconcile` shows the report)"
-            ),
-        )
+    _refuse_untrusted(lake, report, gate, run_id=run_id, now=now)
     if isinstance(broker, PaperBroker):
         splits = lake.read(schemas.RAW_CORPORATE_ACTIONS, as_of=gate.snapshot_id)
         broker.apply_splits(splits.select("symbol", "ex_session", "split_ratio"), now=now)
     decided = _decided(lake, settings, gate, broker)
+    notes: list[str] = []
+    turnover = None
     if decided.is_empty():
-        orders, prices, positions, account = plan(lake, broker, settings, gate)
-        decision = decide_state(
-            lake,
-            settings,
-            broker=broker.name,
-            session=gate.session,
-            equity=account.equity,
-            run_id=run_id,
-            now=now,
-        )
-        checked = risk_check(
-            lake,
-            settings,
-            gate,
-            orders,
-            positions=positions,
-            prices=prices,
-            account=account,
-            state=decision.state,
-            run_id=run_id,
-            now=now,
-        )
-        approved = checked.filter(pl.col("approved_qty") > 0).with_columns(
-            pl.col("approved_qty").alias("qty")
-        )
-        intents = _order_rows(approved, settings, gate, broker, now)
-        state = str(decision.state)
+        planned = plan(lake, broker, settings, gate)
+        intents, state, notes = _decide(lake, settings, gate, planned, broker, run_id, now)
+        prices = planned.inputs.prices
+        turnover = planned.targets.turnover if planned.targets else None
     else:
         # The decision for this session was made by an earlier run: re-drive those orders
         # (the broker is asked about each) rather than plan again and risk a second trade.
         logger.info("session %s already decided (%d orders); resuming", gate.session, len(decided))
         intents = decided
-        prices = _inputs(lake, gate)[2]
+        prices = read_inputs(lake, settings, gate).prices
         state = "unchanged (session already decided)"
     sent, sent_now = submit(lake, broker, intents) if not intents.is_empty() else ([], 0)
     snapshot, positions, cash, equity = record(
@@ -474,6 +286,8 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
         model_version=gate.model_version,
         orders_sent=sent_now,
         state=state,
+        turnover=turnover,
+        notes=notes,
         reconciliation=f"{report.run_id}: {'clean' if report.clean else 'differences recorded'}",
         orders=[
             {
@@ -490,4 +304,93 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
         cash=cash,
         equity=equity,
         snapshot_id=snapshot,
+    )
+
+
+def _decide(
+    lake: Lakehouse,
+    settings: Settings,
+    gate: Gate,
+    planned: Plan,
+    broker: Broker,
+    run_id: str,
+    now: dt.datetime,
+) -> tuple[pl.DataFrame, str, list[str]]:
+    """Decide the state, check every order, ask for approval if needed; return the intents."""
+    notes = list(planned.targets.notes) if planned.targets else ["no predictions: book held"]
+    decision = decide_state(
+        lake,
+        settings,
+        broker=broker.name,
+        session=gate.session,
+        equity=planned.account.equity,
+        gate=gate,
+        run_id=run_id,
+        now=now,
+    )
+    checked = risk_check(
+        lake,
+        settings,
+        gate,
+        planned.orders,
+        positions=planned.positions,
+        prices=planned.inputs.prices,
+        account=planned.account,
+        state=decision.state,
+        run_id=run_id,
+        now=now,
+    )
+    approved = checked.filter(pl.col("approved_qty") > 0).with_columns(
+        pl.col("approved_qty").alias("qty"),
+        (pl.col("approved_qty") * pl.col("price")).alias("notional"),
+    )
+    threshold = settings.strategy.approval_turnover
+    turnover = planned.targets.turnover if planned.targets else 0.0
+    if threshold is not None and turnover > threshold and not approved.is_empty():
+        answer = ask_approval(
+            approved,
+            session=gate.session,
+            turnover=turnover,
+            threshold=threshold,
+            timeout_s=settings.strategy.approval_timeout_s,
+        )
+        _record_approval(lake, gate, answer.approved, answer.reason, run_id=run_id, now=now)
+        notes.append(f"approval: {answer.reason}")
+        if not answer.approved:
+            approved = approved.clear()
+    return order_rows(approved, settings, gate, broker, now), str(decision.state), notes
+
+
+def _record_approval(
+    lake: Lakehouse, gate: Gate, approved: bool, reason: str, *, run_id: str, now: dt.datetime
+) -> None:
+    row = {
+        "run_id": run_id,
+        "session": gate.session,
+        "subject": "approval",
+        "decision": "approved" if approved else "rejected",
+        "reason": reason,
+        "decided_at": now,
+    }
+    with lake.transaction("trade: approval", run_id=run_id) as txn:
+        txn.append(schemas.RISK_DECISIONS, schemas.RISK_DECISIONS.frame([row]))
+
+
+def _refuse_untrusted(
+    lake: Lakehouse, report: ReconcileReport, gate: Gate, *, run_id: str, now: dt.datetime
+) -> None:
+    untrusted = [c for c in report.orders if c.outcome in UNTRUSTED]
+    if not untrusted:
+        return
+    reasons = "; ".join(f"{c.client_order_id}: {c.reason}" for c in untrusted[:3])
+    raise refuse(
+        lake,
+        run_id=run_id,
+        session=gate.session,
+        now=now,
+        reason=(
+            f"reconciliation {report.run_id} found {len(untrusted)} order(s) the "
+            f"platform cannot account for ({reasons}); resolve them, then rerun "
+            "(`quantlake reconcile` shows the report)"
+        ),
     )

@@ -69,6 +69,13 @@ def sessions_behind(latest: dt.date, now: dt.datetime, *, exchange: str = "XNYS"
     return len(sessions(latest + dt.timedelta(days=1), last, exchange=exchange))
 
 
+def sessions_between(earlier: dt.date, later: dt.date, *, exchange: str = "XNYS") -> int:
+    """Return how many sessions lie after ``earlier`` up to and including ``later`` (0 if none)."""
+    if later <= earlier:
+        return 0
+    return len(sessions(earlier + dt.timedelta(days=1), later, exchange=exchange))
+
+
 def session_close(day: dt.date, *, exchange: str = "XNYS") -> dt.datetime:
     """Return the UTC instant of the session's close (half-days included)."""
     return _calendar(exchange).session_close(pd.Timestamp(day)).to_pydatetime()

@@ -10,7 +10,8 @@ import pytest
 
 from flows.brokers.select import build_broker
 from flows.gate import check_gate
-from flows.trade import _order_rows, plan, trade_flow
+from flows.trade import plan, trade_flow
+from flows.trade_records import order_rows
 from quantlake.cycle import _materialize, run_cycle
 from warehouse import schemas
 from warehouse.lake import Lakehouse
@@ -37,8 +38,8 @@ def test_orders_recorded_by_a_killed_run_are_sent_once_sells_first(settings) -> 
     with Lakehouse(settings.lake_dir) as lake:
         gate = check_gate(lake, settings, now=MONDAY_NIGHT, run_id=uuid.uuid4().hex)
         broker = build_broker(settings, lake=lake)
-        orders, *_ = plan(lake, broker, settings, gate)
-        intents = _order_rows(orders, settings, gate, broker, MONDAY_NIGHT)
+        planned = plan(lake, broker, settings, gate)
+        intents = order_rows(planned.orders, settings, gate, broker, MONDAY_NIGHT)
         assert not intents.is_empty()
         with lake.transaction("write-ahead, then the process dies") as txn:
             txn.insert_missing(schemas.ORDERS, intents)

@@ -1,8 +1,10 @@
-"""The gate refuses to open risk on stale data, failed validation or a missing prediction."""
+"""The gate: stale or failed data and a missing or stale model forbid new risk (the book
+reduces); the kill switch halts; only an empty lakehouse or partial bars refuse the run."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 import pytest
@@ -90,37 +92,58 @@ def decisions(lake: Lakehouse) -> list[str]:
 def test_fresh_validated_predicted_data_passes(lake: Lakehouse) -> None:
     seed(lake, session=FRIDAY)
     gate = check_gate(lake, Settings(), now=NOW, run_id="r")
-    assert (gate.session, gate.model_version) == (FRIDAY, "m1")
+    assert (gate.session, gate.model_version, gate.may_open) == (FRIDAY, "m1", True)
 
 
-def test_stale_data_is_refused_and_recorded(lake: Lakehouse) -> None:
+def test_stale_data_forbids_new_risk(lake: Lakehouse) -> None:
     seed(lake, session=dt.date(2026, 11, 17))
-    with pytest.raises(TradeRefused, match="stale"):
-        check_gate(lake, Settings(), now=NOW, run_id="r")
-    assert decisions(lake) == ["refuse"]
+    gate = check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert not gate.may_open and "stale" in (gate.data_problem or "")
+    assert gate.model_version == "m1"  # its predictions may still steer exits
 
 
-def test_failed_validation_is_refused(lake: Lakehouse) -> None:
+def test_failed_validation_forbids_new_risk(lake: Lakehouse) -> None:
     seed(lake, session=FRIDAY, status="failed")
-    with pytest.raises(TradeRefused, match="failed validation"):
-        check_gate(lake, Settings(), now=NOW, run_id="r")
+    gate = check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert not gate.may_open and "failed validation" in (gate.data_problem or "")
 
 
-def test_missing_champion_is_refused(lake: Lakehouse) -> None:
+def test_missing_champion_leaves_nothing_to_plan_from(lake: Lakehouse) -> None:
     seed(lake, session=FRIDAY, champion=False)
-    with pytest.raises(TradeRefused, match="no champion"):
-        check_gate(lake, Settings(), now=NOW, run_id="r")
+    gate = check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert gate.model_version is None and "no champion" in (gate.model_problem or "")
 
 
-def test_predictions_for_an_older_session_are_refused(lake: Lakehouse) -> None:
+def test_predictions_for_an_older_session_are_not_traded(lake: Lakehouse) -> None:
     seed(lake, session=FRIDAY, predicted=False)
-    with pytest.raises(TradeRefused, match="no predictions"):
-        check_gate(lake, Settings(), now=NOW, run_id="r")
+    gate = check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert gate.model_version is None and "no predictions" in (gate.model_problem or "")
 
 
-def test_empty_lakehouse_is_refused(lake: Lakehouse) -> None:
+def test_a_model_trained_long_ago_is_stale(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY)
+    with lake.transaction("old champion") as txn:
+        txn.merge(
+            schemas.MODELS,
+            _frame(
+                schemas.MODELS,
+                model_version="m1",
+                created_at=NOW,
+                status="champion",
+                train_end=dt.date(2026, 6, 1),
+                test_end=dt.date(2026, 9, 1),
+            ),
+        )
+    gate = check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert "trained on data up to 2026-09-01" in (gate.model_problem or "")
+    fresh = check_gate(lake, Settings(gates={"max_model_age_sessions": 100}), now=NOW, run_id="r")
+    assert fresh.may_open
+
+
+def test_empty_lakehouse_is_refused_and_recorded(lake: Lakehouse) -> None:
     with pytest.raises(TradeRefused, match="no curated bars"):
         check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert decisions(lake) == ["refuse"]
 
 
 def test_a_failed_batch_of_another_source_still_blocks(lake: Lakehouse) -> None:
@@ -137,8 +160,8 @@ def test_a_failed_batch_of_another_source_still_blocks(lake: Lakehouse) -> None:
                 message="schema",
             ),
         )
-    with pytest.raises(TradeRefused, match="latest file batch x failed"):
-        check_gate(lake, Settings(), now=NOW, run_id="r")
+    gate = check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert "latest file batch x failed" in (gate.data_problem or "")
 
 
 def test_predictions_scored_on_older_features_are_refused(lake: Lakehouse) -> None:
@@ -147,8 +170,8 @@ def test_predictions_scored_on_older_features_are_refused(lake: Lakehouse) -> No
         txn.merge(
             schemas.FEATURES, _frame(schemas.FEATURES, symbol="AAA", session=FRIDAY, ret_1=0.02)
         )
-    with pytest.raises(TradeRefused, match="re-materialize predictions"):
-        check_gate(lake, Settings(), now=NOW, run_id="r")
+    gate = check_gate(lake, Settings(), now=NOW, run_id="r")
+    assert "re-materialize predictions" in (gate.model_problem or "")
 
 
 def test_a_session_that_has_not_closed_is_refused(lake: Lakehouse) -> None:
@@ -164,12 +187,13 @@ def test_a_manual_halt_blocks_until_resumed(lake: Lakehouse) -> None:
 
     seed(lake, session=FRIDAY)
     record_control(lake, action="halt", actor="ops", reason="broker incident", now=NOW)
-    with pytest.raises(TradeRefused, match="halted by ops.*broker incident"):
-        check_gate(lake, Settings(), now=NOW, run_id="r1")
+    halted = check_gate(lake, Settings(), now=NOW, run_id="r1")
+    assert re.search("halted by ops.*broker incident", halted.halt or "")
+    assert not halted.may_open
     record_control(
         lake, action="resume", actor="ops", reason="resolved", now=NOW + dt.timedelta(minutes=5)
     )
-    assert check_gate(lake, Settings(), now=NOW, run_id="r2").session == FRIDAY
+    assert check_gate(lake, Settings(), now=NOW, run_id="r2").may_open
 
 
 def test_a_control_needs_who_and_why(lake: Lakehouse) -> None:
