@@ -51,14 +51,22 @@ def trade_table(result: CycleResult) -> Table:
     rows = [
         ("session", trade.session),
         ("status", trade.status),
-        ("trading state", trade.state),
+        ("trading state", _state(trade.state)),
+        ("gate", trade.reason),
         ("reconciliation", trade.reconciliation),
         ("model", trade.model_version),
+        ("turnover", f"{trade.turnover:.1%} of equity" if trade.turnover is not None else None),
         ("orders sent", f"{trade.orders_sent} new, {len(trade.orders)} planned for this session"),
         ("cash", f"{trade.cash:,.2f}"),
         ("equity", f"{trade.equity:,.2f}"),
     ]
+    rows += [("construction", note) for note in trade.notes]
     return _kv("Trade (Prefect)", rows)
+
+
+def _state(state: str | None) -> str | None:
+    colour = {"active": "green", "reducing": "yellow", "halted": "bold red"}.get(state or "")
+    return f"[{colour}]{state}[/]" if colour else state
 
 
 def orders_table(trade: Any) -> Table:

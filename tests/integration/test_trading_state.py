@@ -77,3 +77,35 @@ def test_drawdown_halts_until_a_person_resumes(settings) -> None:
     with Lakehouse(settings.lake_dir) as lake:
         state = latest_state(lake)
         assert state["equity_peak"] == pytest.approx(state["equity"])  # a resume resets the peak
+
+
+def test_a_failed_validation_reduces_the_book_and_opens_nothing(settings, monkeypatch) -> None:
+    from flows.ingest import DataQualityError
+
+    first = run_cycle(settings, now=FRIDAY_NIGHT, on_stage=lambda _: None)
+    assert first.trade.orders_sent > 0 and first.trade.state == "active"
+    held_before = {p["symbol"]: p["qty"] for p in first.trade.positions}
+
+    # Monday's feed is full of bad ticks: more than 5% of its rows are quarantined, so the
+    # batch fails validation (its good rows still land in curated).
+    monkeypatch.setenv("QUANTLAKE_SIMULATOR__BAD_TICK_RATE", "0.1")
+    with pytest.raises(DataQualityError):
+        ingest_flow(now=MONDAY_NIGHT)
+    _materialize(settings, as_of=MONDAY_NIGHT)
+    reduced = trade_flow(now=MONDAY_NIGHT, report_to_dagster=False)
+    assert reduced.state == "reducing" and "failed validation" in reduced.reason
+
+    with Lakehouse(settings.lake_dir) as lake:
+        state = latest_state(lake)
+        assert state["state"] == "reducing" and "data" in state["triggers"].split(",")
+        risk = lake.read(
+            schemas.RISK_DECISIONS,
+            where="session = ? AND subject LIKE 'risk:%'",
+            params=[dt.date(2026, 11, 23)],
+        )
+        assert not risk.is_empty(), "the plan must want trades for this test to mean anything"
+        orders = lake.read(schemas.ORDERS, where="session = ?", params=[dt.date(2026, 11, 23)])
+        assert set(orders.get_column("side")) <= {"sell"}
+    held_after = {p["symbol"]: p["qty"] for p in reduced.positions}
+    assert set(held_after) <= set(held_before)  # no new position
+    assert all(held_after[s] <= held_before[s] for s in held_after)  # none grew
