@@ -147,7 +147,10 @@ def ingest(
 
 @app.command()
 def trade(data_dir: DataDir = None, now: Now = None) -> None:
-    """Run only the trade flow on the latest predictions (refuses on stale or failed data)."""
+    """Run only the trade flow: reconcile, gate, plan, risk-check and send orders.
+
+    Stale or failed data and a stale model only let risk-reducing orders through; the kill
+    switch sends nothing; no data at all refuses the run (exit code 1)."""
     _settings(data_dir)
     from flows.gate import TradeRefused
     from flows.trade import trade_flow
