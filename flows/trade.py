@@ -23,13 +23,15 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.approval import ask_approval
+from flows.brokers.alpaca import AlpacaBroker
 from flows.brokers.base import Account, Broker
-from flows.brokers.paper import PaperBroker
+from flows.brokers.paper import PaperBroker, submission_session
 from flows.brokers.select import build_broker
 from flows.dagster_events import report_materializations
 from flows.gate import Gate, TradeRefused, check_gate, refuse
 from flows.reconcile import ReconcileReport, reconcile
 from flows.risk_state import decide_state, risk_limits
+from flows.trade_cancel import cancel_stale_orders
 from flows.trade_inputs import TradeInputs, portfolio_config, read_inputs
 from flows.trade_lock import TradeLockHeld, trade_lock
 from flows.trade_records import order_rows, record, submit
@@ -205,8 +207,11 @@ _ORDER_SCHEMA = {
 
 
 def _cost_bps(settings: Settings) -> float:
-    """Return the paper broker's all-in cost: slippage and commission compound."""
-    slip, fee = settings.paper.slippage_bps / 1e4, settings.paper.commission_bps / 1e4
+    """Return the paper broker's worst all-in cost: slippage plus the market impact of an order
+    at the participation cap, compounded with the commission."""
+    paper = settings.paper
+    impact = paper.impact_coefficient_bps * paper.max_participation**paper.impact_exponent
+    slip, fee = (paper.slippage_bps + impact) / 1e4, paper.commission_bps / 1e4
     return ((1 + slip) * (1 + fee) - 1) * 1e4
 
 
@@ -250,17 +255,26 @@ def _run_locked(
     lake: Lakehouse, settings: Settings, broker: Broker, *, run_id: str, now: dt.datetime
 ) -> TradeSummary:
     logger = get_run_logger()
+    if isinstance(broker, PaperBroker):
+        _move_paper_market(lake, broker, settings, now=now)
     # The broker is authoritative: compare with it first, even on a day the gate refuses.
     report = reconcile_task(lake, broker, settings, now=now)
     gate = check_gate(lake, settings, now=now, run_id=run_id)
     _refuse_untrusted(lake, report, gate, run_id=run_id, now=now)
-    if isinstance(broker, PaperBroker):
-        splits = lake.read(schemas.RAW_CORPORATE_ACTIONS, as_of=gate.snapshot_id)
-        broker.apply_splits(splits.select("symbol", "ex_session", "split_ratio"), now=now)
+    if isinstance(broker, AlpacaBroker):
+        _refuse_closed_market(lake, broker, gate, run_id=run_id, now=now)
     decided = _decided(lake, settings, gate, broker)
     notes: list[str] = []
     turnover = None
     if decided.is_empty():
+        cancel_stale_orders(
+            lake,
+            broker,
+            strategy=settings.strategy.name,
+            session=gate.session,
+            run_id=run_id,
+            now=now,
+        )
         planned = plan(lake, broker, settings, gate)
         intents, state, notes = _decide(lake, settings, gate, planned, broker, run_id, now)
         prices = planned.inputs.prices
@@ -272,7 +286,10 @@ def _run_locked(
         intents = decided
         prices = read_inputs(lake, settings, gate).prices
         state = "unchanged (session already decided)"
-    sent, sent_now = submit(lake, broker, intents) if not intents.is_empty() else ([], 0)
+    sent, sent_now = ([], 0)
+    if not intents.is_empty():
+        at = submission_session(now, exchange=settings.exchange)
+        sent, sent_now = submit(lake, broker, intents, session=at, volumes=_volumes(lake, gate))
     snapshot, positions, cash, equity = record(
         lake, broker, gate, sent, prices, run_id=run_id, now=now
     )
@@ -374,6 +391,55 @@ def _record_approval(
     }
     with lake.transaction("trade: approval", run_id=run_id) as txn:
         txn.append(schemas.RISK_DECISIONS, schemas.RISK_DECISIONS.frame([row]))
+
+
+def _move_paper_market(
+    lake: Lakehouse, broker: PaperBroker, settings: Settings, *, now: dt.datetime
+) -> None:
+    """Let the paper market move up to ``now``: splits reach held positions, then open orders
+    are worked through the sessions that have closed since they were placed. Done before the
+    reconciliation, which then brings the platform's records up to the broker's."""
+    splits = lake.read(schemas.RAW_CORPORATE_ACTIONS)
+    broker.apply_splits(splits.select("symbol", "ex_session", "split_ratio"), now=now)
+    since = broker.pending_since()
+    if since is None:
+        return
+    closed = calendar.last_completed_session(now, exchange=settings.exchange)
+    bars = lake.read(
+        schemas.CURATED_BARS, where="session > ? AND session <= ?", params=[since, closed]
+    )
+    broker.settle(
+        bars.select("symbol", "session", "open", "high", "low", "close", "volume"), now=now
+    )
+
+
+def _volumes(lake: Lakehouse, gate: Gate) -> dict[str, float]:
+    """Return each symbol's volume in the gate's session: the paper broker's liquidity guide."""
+    bars = lake.read(
+        schemas.CURATED_BARS, where="session = ?", params=[gate.session], as_of=gate.snapshot_id
+    )
+    return dict(bars.select("symbol", "volume").iter_rows())
+
+
+def _refuse_closed_market(
+    lake: Lakehouse, broker: AlpacaBroker, gate: Gate, *, run_id: str, now: dt.datetime
+) -> None:
+    """Refuse when the broker says the market is shut (a holiday or early close the calendar
+    did not know): orders sent now would wait for an opening price nobody planned on."""
+    clock = broker.clock()
+    if clock.is_open:
+        return
+    raise refuse(
+        lake,
+        run_id=run_id,
+        session=gate.session,
+        now=now,
+        reason=(
+            f"{broker.name} says the market is closed at {clock.timestamp:%Y-%m-%d %H:%M} "
+            f"(next open {clock.next_open:%Y-%m-%d %H:%M} UTC); nothing was sent. The trade "
+            "schedule runs after the open; rerun then"
+        ),
+    )
 
 
 def _refuse_untrusted(

@@ -62,10 +62,19 @@ def order_rows(
 
 
 @task(name="submit", cache_policy=NO_CACHE)
-def submit(lake: Lakehouse, broker: Broker, intents: pl.DataFrame) -> tuple[list[BrokerOrder], int]:
+def submit(
+    lake: Lakehouse,
+    broker: Broker,
+    intents: pl.DataFrame,
+    *,
+    session: dt.date,
+    volumes: dict[str, float],
+) -> tuple[list[BrokerOrder], int]:
     """Record orders before sending, then send each one the broker does not already have.
 
-    Return the broker's view of every intended order and how many were newly sent.
+    ``session`` is the exchange session the orders are sent in; ``volumes`` the symbols' last
+    session volumes (the paper broker's participation guide). Return the broker's view of
+    every intended order and how many were newly sent.
     """
     first = intents.row(0, named=True)
     with lake.transaction("trade: orders intended", orders=len(intents)) as txn:
@@ -104,6 +113,8 @@ def submit(lake: Lakehouse, broker: Broker, intents: pl.DataFrame) -> tuple[list
                     time_in_force=o["time_in_force"],
                     limit_price=o["limit_price"],
                     reference_price=o["reference_price"],
+                    reference_volume=volumes.get(o["symbol"]),
+                    session=session,
                 )
             )
         )

@@ -119,6 +119,7 @@ class Lakehouse:
                     db.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
                 for dataset in schemas.ALL:
                     db.execute(dataset.ddl())
+                _add_new_columns(db)
                 db.execute("COMMIT")
                 self._db = db
             return self._db
@@ -419,3 +420,22 @@ def last_change(lake: Lakehouse, *datasets: Dataset, as_of: int) -> int:
             f"no snapshot up to {as_of} wrote {names}: ingest or materialize it first"
         )
     return int(found)
+
+
+def _add_new_columns(db: duckdb.DuckDBPyConnection) -> None:
+    """Add the columns a dataset gained since its table was created (additive evolution).
+
+    A lakehouse made by an older version keeps its rows; the new columns read as null for
+    them. Columns are never dropped or retyped here: that needs a deliberate migration.
+    """
+    existing = {
+        (schema, table, column)
+        for schema, table, column in db.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = 'lake'"
+        ).fetchall()
+    }
+    for dataset in schemas.ALL:
+        for column, kind in dataset.columns:
+            if (dataset.zone, dataset.name, column) not in existing:
+                db.execute(f'ALTER TABLE {dataset.table} ADD COLUMN "{column}" {kind}')

@@ -8,9 +8,11 @@ order must be looked up (by client_order_id) before it is ever sent again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import requests
@@ -60,6 +62,16 @@ _STATUS: dict[str, OrderStatus] = {
     "replaced": "canceled",
     "rejected": "rejected",
 }
+
+
+@dataclass(frozen=True)
+class MarketClock:
+    """The broker's view of the market: open now or not, and when it next opens and closes."""
+
+    timestamp: dt.datetime
+    is_open: bool
+    next_open: dt.datetime
+    next_close: dt.datetime
 
 
 class _TimeoutSession(requests.Session):
@@ -179,6 +191,27 @@ class AlpacaBroker:
         if missing:
             raise BrokerError(f"alpaca's account response lacks {missing}")
         return Account(**{k: float(v) for k, v in values.items()})
+
+    def clock(self) -> MarketClock:
+        """Return Alpaca's market clock (holidays and early closes as the broker sees them)."""
+        c = self._read(self._client.get_clock, "the market clock")
+        return MarketClock(c.timestamp, bool(c.is_open), c.next_open, c.next_close)
+
+    def cancel(self, client_order_id: str) -> BrokerOrder:
+        """Cancel a working order by its client id and return it as Alpaca then reports it."""
+        found = self.get_order(client_order_id)
+        if found is None:
+            raise BrokerError(f"alpaca has no order {client_order_id!r} to cancel")
+        try:
+            self._client.cancel_order_by_id(found.broker_order_id)
+        except APIError as exc:
+            raise BrokerError(
+                f"alpaca refused to cancel {client_order_id!r} (status {found.status}): "
+                f"HTTP {exc.status_code}: {api_message(exc)}"
+            ) from exc
+        after = self.get_order(client_order_id)
+        assert after is not None  # it was there a moment ago; Alpaca does not delete orders
+        return after
 
     def _lookup_after_failure(self, order: OrderRequest, failure: str) -> BrokerOrder | None:
         try:

@@ -31,6 +31,11 @@ class OrderRequest:
     limit_price: float | None = None
     # The last trusted price, used by the paper broker to fill and by risk checks.
     reference_price: float | None = None
+    # The traded volume behind reference_price (the paper broker's impact and participation cap).
+    reference_volume: float | None = None
+    # The exchange session the order is placed in; the paper broker fills a "next_open" order
+    # from the first session after it (None: derived from the submission instant).
+    session: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ class Broker(Protocol):
 
     def list_orders(self) -> list[BrokerOrder]:
         """Return recent orders (open and closed)."""
+        ...
+
+    def cancel(self, client_order_id: str) -> BrokerOrder:
+        """Cancel a working order (what filled stays filled); refuse a closed one."""
         ...
 
     def positions(self) -> list[Position]: ...

@@ -1,126 +1,195 @@
-"""The in-process paper broker: immediate fills at the reference price, books in the lakehouse."""
+"""The in-process paper broker: fills from strategies/execution.py, books in the lakehouse.
+
+``fill_at="last"`` fills on submit at the order's reference price (what the session can fill:
+all of it without a reference volume, at most the participation cap with one). Whatever stays
+open (a limit not reached, a capped rest) is new/partially filled until :meth:`settle` sees a
+later session: a DAY order then expires, a GTC order keeps working on the bars.
+``fill_at="next_open"`` queues the order ("accepted") and :meth:`settle` works it from the open
+of the first bar after its session: a DAY order for that one session, a GTC order until it fills
+or is canceled. Fills are checked against cash and the held quantity (long-only) when they
+happen. Every submit, settle and cancel is one lakehouse transaction, and repeating one with
+the same input writes nothing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 import threading
-import uuid
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import replace
 
 import polars as pl
-import pyarrow as pa
 
-from flows.brokers.base import (
-    Account,
-    BrokerError,
-    BrokerOrder,
-    OrderRequest,
-    OrderStatus,
-    Position,
+from flows.brokers.base import Account, BrokerError, BrokerOrder, OrderRequest, Position
+from flows.brokers.paper_book import (
+    OPEN_STATUSES,
+    BookedOrder,
+    Holdings,
+    Query,
+    bar_index,
+    book_execution,
+    new_order,
+    order_rows,
+    read_cash,
+    read_orders,
+    read_position,
+    working_order,
 )
 from quantlake.settings import PaperBrokerSettings
-from warehouse.lake import Lakehouse, Transaction
-from warehouse.schemas import PAPER_CASH, PAPER_ORDERS, PAPER_POSITIONS, PAPER_SPLITS
-
-# Quantities closer than this count as equal (a sell of the whole position after float drift).
-QTY_EPSILON = 1e-9
-_ID_NAMESPACE = uuid.UUID("6f1d3c2a-3b0e-4c55-9a43-5d1f0e2b7c11")
-
-
-@dataclass(frozen=True)
-class Fill:
-    """What the paper broker does with one order: its status, price and commission."""
-
-    status: OrderStatus
-    price: float | None
-    commission: float
-    message: str | None
+from strategies.execution import (
+    Bar,
+    CostModel,
+    data_problem,
+    execute_at_reference,
+    execute_on_bar,
+)
+from warehouse import calendar
+from warehouse.lake import Lakehouse
+from warehouse.schemas import PAPER_ORDERS, PAPER_POSITIONS, PAPER_SPLITS
 
 
-def decide_fill(
-    order: OrderRequest, *, cash: float, held: float, settings: PaperBrokerSettings
-) -> Fill:
-    """Fill a market order (or a crossing limit order) at the reference price moved against us.
+def submission_session(now: dt.datetime, *, exchange: str) -> dt.date:
+    """Return the session an order sent at ``now`` belongs to: the exchange date when it is a
+    session, else the session before it. An order sent before the open therefore waits for the
+    next session's open (a session late, never filled at a price from before it was sent)."""
+    day = calendar.exchange_date(now, exchange=exchange)
+    return (
+        day
+        if calendar.is_session(day, exchange=exchange)
+        else calendar.previous_session(day, exchange=exchange)
+    )
 
-    Buys pay ``slippage_bps`` above the reference price, sells receive that much below, and
-    the commission is ``commission_bps`` of the filled notional. A limit order that does not
-    cross stays "new" (nothing fills it later). Buys beyond cash and sells beyond the held
-    quantity (long-only), or a missing reference price, are rejected.
-    """
-    ref = order.reference_price
-    if ref is None or not math.isfinite(ref) or ref <= 0:
-        reason = f"no usable reference price ({ref}) for {order.symbol}; pass the last price"
-        return Fill("rejected", None, 0.0, reason)
-    sign = 1.0 if order.side == "buy" else -1.0
-    price = ref * (1.0 + sign * settings.slippage_bps / 1e4)
-    if order.order_type == "limit":
-        assert order.limit_price is not None
-        if sign * (price - order.limit_price) > 0:
-            reason = f"limit {order.limit_price} not reached (fill price {price:.4f}); left open"
-            return Fill("new", None, 0.0, reason)
-    commission = order.qty * price * settings.commission_bps / 1e4
-    cost = order.qty * price + commission
-    if order.side == "buy" and cost > cash:
-        reason = f"insufficient cash: {order.qty} {order.symbol} costs {cost:.2f}, cash {cash:.2f}"
-        return Fill("rejected", None, 0.0, reason)
-    if order.side == "sell" and order.qty > held + QTY_EPSILON:
-        reason = f"insufficient position: selling {order.qty} {order.symbol}, holding {held}"
-        return Fill("rejected", None, 0.0, reason)
-    return Fill("filled", price, commission, None)
+
+def cost_model(settings: PaperBrokerSettings) -> CostModel:
+    """Return the execution cost model the paper broker settings describe."""
+    return CostModel(
+        slippage_bps=settings.slippage_bps,
+        impact_coefficient_bps=settings.impact_coefficient_bps,
+        impact_exponent=settings.impact_exponent,
+        max_participation=settings.max_participation,
+        commission_bps=settings.commission_bps,
+    )
 
 
 class PaperBroker:
-    """A broker that fills immediately and keeps its order book, positions and cash in the lake.
+    """A broker that fills from a cost model and keeps its books in the lake.
 
     Orders and positions are not partitioned by account (the paper datasets have no account
     column), so one lakehouse holds one paper account; another account name is refused.
+    ``exchange`` is the calendar that turns a submission instant into a session.
     """
 
     name = "paper"
 
     def __init__(
-        self, lake: Lakehouse, *, settings: PaperBrokerSettings, account: str = "paper"
+        self,
+        lake: Lakehouse,
+        *,
+        settings: PaperBrokerSettings,
+        account: str = "paper",
+        exchange: str = "XNYS",
     ) -> None:
         self._lake = lake
         self._settings = settings
+        self._costs = cost_model(settings)
         self._account = account
+        self._exchange = exchange
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"PaperBroker(root={str(self._lake.root)!r}, account={self._account!r})"
 
     def submit(self, order: OrderRequest) -> BrokerOrder:
-        """Fill or reject ``order`` atomically; a known client_order_id returns the stored order."""
+        """Place ``order`` atomically (filled or queued, per ``fill_at``); a known
+        client_order_id returns the stored order unchanged."""
         _check_request(order)
+        now = dt.datetime.now(dt.UTC)
+        session = order.session or submission_session(now, exchange=self._exchange)
         message = f"paper broker: {order.side} {order.qty} {order.symbol}"
         with (
             self._lock,
             self._lake.transaction(message, client_order_id=order.client_order_id) as txn,
         ):
-            stored = _orders(txn.query, "client_order_id = ?", [order.client_order_id])
+            stored = read_orders(txn.query, "client_order_id = ?", [order.client_order_id])
             if stored:
-                return _same_order(stored[0], order)
-            cash, first_use = self._cash(txn.query)
-            held, avg = _position(txn.query, order.symbol)
-            fill = decide_fill(order, cash=cash, held=held, settings=self._settings)
-            result = _broker_order(order, fill, dt.datetime.now(dt.UTC))
-            txn.append(PAPER_ORDERS, _order_row(result))
-            if fill.status == "filled":
-                assert fill.price is not None
-                cash += self._book(txn, order, fill.price, held=held, avg=avg) - fill.commission
-            if fill.status == "filled" or first_use:
-                row = {"account": self._account, "cash": cash, "updated_at": result.submitted_at}
-                txn.merge(PAPER_CASH, pl.DataFrame([row]))
-        return result
+                return _same_order(stored[0].order, order)
+            holdings = self._holdings(txn.query)
+            if self._settings.fill_at == "next_open":
+                booked = BookedOrder(new_order(order, "accepted", now), session, None)
+            else:
+                booked = self._fill_now(order, session, holdings, now)
+            txn.append(PAPER_ORDERS, order_rows([booked]))
+            holdings.write(txn, account=self._account, now=now)
+        return booked.order
+
+    def settle(self, bars: pl.DataFrame, *, now: dt.datetime) -> list[BrokerOrder]:
+        """Work the open orders through ``bars`` (symbol, session, open, high, low, volume),
+        session by session, sells before buys; return the orders that changed.
+
+        An order is worked only on bars of sessions after its own and after the last one it
+        was worked in, so settling the same bars again changes nothing.
+        """
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (UTC)")
+        index = bar_index(bars)
+        sessions = sorted({s for _, s in index})
+        extra = {"sessions": f"{sessions[0]}..{sessions[-1]}" if sessions else "none"}
+        with self._lock, self._lake.transaction("paper: settle", **extra) as txn:
+            working = read_orders(txn.query, "list_contains(?, status)", [list(OPEN_STATUSES)])
+            working.sort(key=lambda b: (b.order.side != "sell", b.order.symbol, b.session))
+            holdings = self._holdings(txn.query)
+            changed: dict[str, BookedOrder] = {}
+            for session in sessions:
+                for i, booked in enumerate(working):
+                    bar = index.get((booked.order.symbol, session))
+                    after = booked.worked_session or booked.session
+                    if bar is None or session <= after or booked.order.status not in OPEN_STATUSES:
+                        continue
+                    working[i] = self._work(booked, bar, session, holdings, now)
+                    changed[booked.order.client_order_id] = working[i]
+            txn.merge(PAPER_ORDERS, order_rows(list(changed.values())))
+            holdings.write(txn, account=self._account, now=now)
+        return sorted((b.order for b in changed.values()), key=lambda o: o.client_order_id)
+
+    def pending_since(self) -> dt.date | None:
+        """Return the session after which :meth:`settle` needs bars (the earliest one an open
+        order has been placed or worked in), or None when no order is open."""
+        working = read_orders(self._lake.query, "list_contains(?, status)", [list(OPEN_STATUSES)])
+        return min((b.worked_session or b.session for b in working), default=None)
+
+    def cancel(self, client_order_id: str) -> BrokerOrder:
+        """Cancel an open or partially filled order (what filled stays filled); canceling a
+        canceled order returns it unchanged, any other closed order is refused."""
+        with (
+            self._lock,
+            self._lake.transaction("paper: cancel", client_order_id=client_order_id) as txn,
+        ):
+            found = read_orders(txn.query, "client_order_id = ?", [client_order_id])
+            if not found:
+                raise BrokerError(
+                    f"no paper order {client_order_id!r} to cancel; list_orders() shows the book"
+                )
+            booked = found[0]
+            order = booked.order
+            if order.status == "canceled":
+                return order
+            if order.status not in OPEN_STATUSES:
+                raise BrokerError(
+                    f"order {client_order_id!r} is already {order.status} "
+                    f"({order.filled_qty:g} of {order.qty:g} filled); only "
+                    f"{', '.join(OPEN_STATUSES)} orders can be canceled"
+                )
+            reason = f"canceled with {order.filled_qty:g} of {order.qty:g} filled"
+            canceled = replace(order, status="canceled", message=reason)
+            txn.merge(PAPER_ORDERS, order_rows([replace(booked, order=canceled)]))
+        return canceled
 
     def get_order(self, client_order_id: str) -> BrokerOrder | None:
-        found = _orders(self._lake.query, "client_order_id = ?", [client_order_id])
-        return found[0] if found else None
+        found = read_orders(self._lake.query, "client_order_id = ?", [client_order_id])
+        return found[0].order if found else None
 
     def list_orders(self) -> list[BrokerOrder]:
-        return _orders(self._lake.query, None, [])
+        return [b.order for b in read_orders(self._lake.query, None, [])]
 
     def positions(self) -> list[Position]:
         rows = self._lake.read(PAPER_POSITIONS, order_by="symbol").iter_rows(named=True)
@@ -129,7 +198,9 @@ class PaperBroker:
     def account(self, *, prices: dict[str, float] | None = None) -> Account:
         """Return cash and equity at ``prices`` (then every held symbol needs one), or at book
         value (average prices) when ``prices`` is None."""
-        cash, _ = self._cash(self._lake.query)
+        cash, _ = read_cash(
+            self._lake.query, account=self._account, initial_cash=self._settings.initial_cash
+        )
         held = self.positions()
         if prices is None:
             book = sum(p.qty * p.avg_price for p in held)
@@ -159,7 +230,7 @@ class PaperBroker:
             for symbol, ex_session, ratio in new.select(
                 "symbol", "ex_session", "split_ratio"
             ).iter_rows():
-                qty, avg = _position(txn.query, symbol)
+                qty, avg = read_position(txn.query, symbol)
                 if qty:
                     txn.merge(
                         PAPER_POSITIONS,
@@ -180,33 +251,46 @@ class PaperBroker:
             txn.append(PAPER_SPLITS, PAPER_SPLITS.frame(rows))
             return sum(1 for r in rows if r["qty_before"])
 
-    def _cash(self, query: Any) -> tuple[float, bool]:
-        """Return (cash, first_use); refuse a lakehouse whose paper books are another account's."""
-        rows = query(f"SELECT account, cash FROM {PAPER_CASH.table}").rows()
-        others = sorted(a for a, _ in rows if a != self._account)
-        if others:
-            raise BrokerError(
-                f"this lakehouse's paper books belong to account {others[0]!r}, not "
-                f"{self._account!r}; paper positions are not kept per account, use another lake"
-            )
-        return (rows[0][1], False) if rows else (self._settings.initial_cash, True)
+    def _holdings(self, query: Query) -> Holdings:
+        return Holdings.read(query, account=self._account, initial_cash=self._settings.initial_cash)
 
-    def _book(
-        self, txn: Transaction, order: OrderRequest, price: float, *, held: float, avg: float
-    ) -> float:
-        """Write the new position for a fill and return the cash it moves (before commission)."""
-        if order.side == "buy":
-            qty = held + order.qty
-            avg = (held * avg + order.qty * price) / qty
-        else:
-            qty = held - order.qty
-        if qty <= QTY_EPSILON:
-            txn.delete(PAPER_POSITIONS, "symbol = ?", [order.symbol])
-        else:
-            row = {"symbol": order.symbol, "qty": qty, "avg_price": avg}
-            txn.merge(PAPER_POSITIONS, pl.DataFrame([row]))
-        notional = order.qty * price
-        return -notional if order.side == "buy" else notional
+    def _fill_now(
+        self, order: OrderRequest, session: dt.date, holdings: Holdings, now: dt.datetime
+    ) -> BookedOrder:
+        """Fill at the reference price in the order's own session ("last")."""
+        booked = BookedOrder(new_order(order, "new", now), session, None)
+        price, volume = order.reference_price, order.reference_volume
+        problem = data_problem("reference price", price) or (
+            data_problem("reference volume", volume) if volume is not None else None
+        )
+        if problem:
+            reason = f"{problem} for {order.symbol}; pass the last price (and its volume)"
+            return replace(booked, order=replace(booked.order, status="rejected", message=reason))
+        execution = execute_at_reference(
+            working_order(booked.order), price=price, volume=volume, costs=self._costs
+        )
+        return book_execution(booked, execution, session, holdings, now)
+
+    def _work(
+        self,
+        booked: BookedOrder,
+        bar: Bar,
+        session: dt.date,
+        holdings: Holdings,
+        now: dt.datetime,
+    ) -> BookedOrder:
+        """Work one open order through one later session's bar."""
+        order = booked.order
+        if order.time_in_force == "day" and booked.worked_session is not None:
+            # Its one session is over (a "last" order was worked in the session it was sent).
+            reason = (
+                f"day order expired after session {booked.worked_session} with "
+                f"{order.filled_qty:g} of {order.qty:g} filled"
+            )
+            expired = replace(order, status="expired", message=reason)
+            return BookedOrder(expired, booked.session, session)
+        execution = execute_on_bar(working_order(order), bar, costs=self._costs)
+        return book_execution(booked, execution, session, holdings, now)
 
 
 def _check_request(order: OrderRequest) -> None:
@@ -218,6 +302,8 @@ def _check_request(order: OrderRequest) -> None:
         problems.append(f"qty must be a positive number, got {order.qty}")
     if order.side not in ("buy", "sell"):
         problems.append(f"side must be 'buy' or 'sell', got {order.side!r}")
+    if order.time_in_force not in ("day", "gtc"):
+        problems.append(f"time_in_force must be 'day' or 'gtc', got {order.time_in_force!r}")
     if order.order_type == "limit":
         lp = order.limit_price
         if lp is None or not (math.isfinite(lp) and lp > 0):
@@ -235,42 +321,3 @@ def _same_order(stored: BrokerOrder, order: OrderRequest) -> BrokerOrder:
             f"{stored.symbol}, not a {order.side} of {order.symbol}; order ids must be unique"
         )
     return stored
-
-
-def _position(query: Any, symbol: str) -> tuple[float, float]:
-    rows = query(f"SELECT qty, avg_price FROM {PAPER_POSITIONS.table} WHERE symbol = ?", [symbol])
-    return (rows["qty"][0], rows["avg_price"][0]) if rows.height else (0.0, 0.0)
-
-
-def _orders(query: Any, where: str | None, params: list[Any]) -> list[BrokerOrder]:
-    sql = f"SELECT * FROM {PAPER_ORDERS.table}"
-    if where:
-        sql += f" WHERE {where}"
-    frame = query(sql + " ORDER BY submitted_at, client_order_id", params)
-    return [BrokerOrder(**r) for r in frame.iter_rows(named=True)]
-
-
-def _broker_order(order: OrderRequest, fill: Fill, now: dt.datetime) -> BrokerOrder:
-    filled = fill.status == "filled"
-    return BrokerOrder(
-        client_order_id=order.client_order_id,
-        broker_order_id=f"paper-{uuid.uuid5(_ID_NAMESPACE, order.client_order_id)}",
-        symbol=order.symbol,
-        side=order.side,
-        qty=float(order.qty),
-        order_type=order.order_type,
-        time_in_force=order.time_in_force,
-        status=fill.status,
-        filled_qty=float(order.qty) if filled else 0.0,
-        filled_avg_price=fill.price,
-        limit_price=order.limit_price,
-        submitted_at=now,
-        filled_at=now if filled else None,
-        commission=fill.commission,
-        message=fill.message,
-    )
-
-
-def _order_row(order: BrokerOrder) -> pa.Table:
-    row = {c: getattr(order, c) for c in PAPER_ORDERS.column_names}
-    return pa.Table.from_pylist([row], schema=PAPER_ORDERS.arrow_schema())

@@ -11,7 +11,7 @@ from warehouse.lake import Lakehouse
 def build_broker(settings: Settings, *, lake: Lakehouse) -> Broker:
     """Return the paper broker (books in ``lake``) or Alpaca, as ``settings.broker`` says."""
     if settings.broker == "paper":
-        return PaperBroker(lake, settings=settings.paper)
+        return PaperBroker(lake, settings=settings.paper, exchange=settings.exchange)
     if settings.broker == "alpaca":
         # Imported here: alpaca-py takes over a second to import and the paper path never needs it.
         from flows.brokers.alpaca import AlpacaBroker

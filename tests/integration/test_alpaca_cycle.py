@@ -242,6 +242,25 @@ def test_an_order_accepted_without_a_reply_is_found_and_recorded(
     assert book.filter(pl.col("client_order_id") == first).get_column("status").item() == "filled"
 
 
+def test_a_market_the_broker_calls_closed_gets_no_order(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_server: None,
+    data_server: AlpacaDataServer,
+    trading_server: AlpacaTradingServer,
+) -> None:
+    settings = alpaca_settings(
+        monkeypatch, tmp_path / "data", data_url=data_server.url, trading_url=trading_server.url
+    )
+    trading_server.market_open = False  # e.g. a closure the exchange calendar does not know
+
+    result = run_cycle(settings, now=NOW, on_stage=lambda stage: None)
+    assert result.refused is not None and "says the market is closed" in result.refused
+    assert trading_server.calls(POST) == 0
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        assert lake.count(schemas.ORDERS) == 0
+
+
 def test_wrong_keys_fail_the_ingest_with_a_clear_error_and_no_secret(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -57,11 +57,13 @@ class AlpacaTradingServer:
         api_key: str = "test-key",
         secret_key: str = "test-secret",
         hang_seconds: float = 30.0,
+        market_open: bool = True,
     ) -> None:
         self.prices = dict(prices)
         self.cash = cash
         self.api_key, self.secret_key = api_key, secret_key
         self.hang_seconds = hang_seconds
+        self.market_open = market_open
         self.orders: dict[str, dict[str, Any]] = {}  # by order id, in submission order
         self.positions: dict[str, tuple[float, float]] = {}  # symbol -> (qty, avg price)
         self.lock = threading.Lock()
@@ -295,7 +297,7 @@ def _dispatch(
         return 200, t.account_json()
     if route == "GET /v2/clock":
         now = dt.datetime.now(dt.UTC)
-        return 200, {"timestamp": now.isoformat(), "is_open": True,
+        return 200, {"timestamp": now.isoformat(), "is_open": t.market_open,
                      "next_open": (now + dt.timedelta(days=1)).isoformat(),
                      "next_close": (now + dt.timedelta(hours=1)).isoformat()}  # fmt: skip
     return _error(404, 40410000, f"no route {route}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from flows.brokers.base import BrokerError, OrderRequest
@@ -89,8 +87,7 @@ def test_a_buy_beyond_cash_is_rejected_and_stored(broker: PaperBroker) -> None:
     assert order.message is not None and "insufficient cash" in order.message
     assert broker.account().cash == 100_000.0
     assert broker.positions() == []
-    stored = broker.get_order("o-1")
-    assert stored == dataclasses.replace(order, message=None)  # PAPER_ORDERS has no message
+    assert broker.get_order("o-1") == order  # the reason is stored with the order
     assert broker.submit(_buy(qty=1000.0)).status == "rejected"
 
 
@@ -113,13 +110,21 @@ def test_an_order_without_a_usable_reference_price_is_rejected(
 
 
 def test_limit_orders_fill_only_within_the_limit(broker: PaperBroker) -> None:
-    resting = broker.submit(_buy("o-1", order_type="limit", limit_price=200.05))
-    assert resting.status == "new"  # 200.1 after slippage is above the limit
+    resting = broker.submit(_buy("o-1", order_type="limit", limit_price=199.9))
+    assert resting.status == "new"  # the reference price 200 is above the limit
+    assert "limit 199.9 not reached" in (resting.message or "")
     assert broker.account().cash == 100_000.0
-    filled = broker.submit(_buy("o-2", order_type="limit", limit_price=200.1))
+    filled = broker.submit(_buy("o-2", order_type="limit", limit_price=200.2))
     assert filled.status == "filled"
-    assert filled.filled_avg_price == pytest.approx(200.1)
-    assert filled.limit_price == 200.1
+    assert filled.filled_avg_price == pytest.approx(200.1)  # within the limit: full slippage
+    assert filled.limit_price == 200.2
+
+
+def test_a_limit_order_never_fills_past_its_limit_after_slippage(broker: PaperBroker) -> None:
+    # Reference 200 reaches the limit 200.05; 200.1 after slippage would breach it: clamped.
+    order = broker.submit(_buy(order_type="limit", limit_price=200.05))
+    assert order.status == "filled"
+    assert order.filled_avg_price == 200.05
 
 
 @pytest.mark.parametrize(

@@ -129,3 +129,16 @@ def test_table_status_reports_rows_and_last_change(lake: Lakehouse) -> None:
     assert status["rows"] == 1
     assert status["last_snapshot"] == txn.snapshot_id
     assert set(table_status(lake).get_column("dataset")) == set(schemas.BY_TABLE)
+
+
+def test_a_lakehouse_from_an_older_schema_gains_the_new_columns(tmp_path) -> None:
+    root = tmp_path / "lake"
+    with Lakehouse(root) as old:
+        old.query("ALTER TABLE paper.cash DROP COLUMN updated_at")  # as an older version made it
+        assert "updated_at" not in old.query("SELECT * FROM paper.cash LIMIT 0").columns
+        snapshots = old.current_snapshot()
+    with Lakehouse(root) as reopened:
+        assert "updated_at" in reopened.query("SELECT * FROM paper.cash LIMIT 0").columns
+        assert reopened.current_snapshot() == snapshots + 1
+    with Lakehouse(root) as again:  # nothing to add: reopening writes no snapshot
+        assert again.current_snapshot() == snapshots + 1
