@@ -163,14 +163,61 @@ VALIDATION_RESULTS = Dataset(
 
 # Feature columns are owned by assets/features; they are listed here so the schema is declared once.
 FEATURE_COLUMNS: tuple[str, ...] = (
+    # momentum
     "ret_1",
     "ret_5",
+    "ret_10",
     "ret_20",
-    "vol_20",
-    "ma_ratio_20",
+    "ret_60",
+    "ret_120",
+    "ret_252",
+    "log_ret_1",
+    "log_ret_5",
+    "log_ret_20",
+    "mom_252_21",
     "rsi_14",
-    "volume_z_20",
+    # trend
+    "ma_ratio_5",
+    "ma_ratio_10",
+    "ma_ratio_20",
+    "ma_ratio_50",
+    "ma_ratio_200",
+    "ema_ratio_12",
+    "ema_ratio_26",
+    "ema_ratio_50",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+    "adx_14",
+    "di_diff_14",
+    # position in a range
+    "stoch_k_14",
+    "bb_pct_b_20",
+    "bb_width_20",
+    "dist_high_252",
+    "dist_low_252",
+    "max_drawdown_60",
+    # volatility
+    "vol_5",
+    "vol_20",
+    "vol_60",
     "parkinson_20",
+    "garman_klass_20",
+    "atr_14",
+    "skew_20",
+    "skew_60",
+    # volume and liquidity
+    "volume_z_20",
+    "obv_slope_20",
+    "amihud_20",
+    "log_dollar_volume_20",
+    # cross-sectional, per session
+    "cs_rank_ret_20",
+    "cs_rank_ret_252",
+    "cs_rank_vol_20",
+    "cs_rank_log_dollar_volume_20",
+    "cs_z_ret_5",
+    "cs_z_rsi_14",
 )
 
 FEATURES = Dataset(
@@ -363,6 +410,27 @@ TRADING_STATE = Dataset(
     description="The trading state (active/reducing/halted) decided by each trade run, and why.",
 )
 
+TRADING_RECONCILIATIONS = Dataset(
+    "trading",
+    "reconciliations",
+    (
+        ("run_id", "VARCHAR"),
+        ("broker", "VARCHAR"),
+        ("reconciled_at", "TIMESTAMPTZ"),
+        ("session", "DATE"),
+        ("kind", "VARCHAR"),  # position | order
+        ("subject", "VARCHAR"),  # the symbol or the client order id
+        ("symbol", "VARCHAR"),
+        ("platform_value", "VARCHAR"),  # quantity or status as the platform has it (null: none)
+        ("broker_value", "VARCHAR"),  # as the broker has it (null: none)
+        ("outcome", "VARCHAR"),
+        ("reason", "VARCHAR"),
+        ("read_snapshot", "BIGINT"),
+    ),
+    key=("run_id", "kind", "subject"),
+    description="Each reconciliation's position and order checks against the broker.",
+)
+
 # The paper broker's own books: it is an outside party to the platform, so its state is kept apart
 # from the platform's trading records (reconciliation compares the two).
 PAPER_ORDERS = Dataset(
@@ -383,9 +451,14 @@ PAPER_ORDERS = Dataset(
         ("commission", "DOUBLE"),
         ("submitted_at", "TIMESTAMPTZ"),
         ("filled_at", "TIMESTAMPTZ"),
+        # The session the order was placed in (it fills from the next one in next_open mode),
+        # the last session it was worked in (null until then), and the broker's reason.
+        ("session", "DATE"),
+        ("worked_session", "DATE"),
+        ("message", "VARCHAR"),
     ),
     key=("client_order_id",),
-    description="Paper broker order book.",
+    description="Paper broker order book: filled_qty and filled_avg_price are cumulative.",
 )
 
 PAPER_POSITIONS = Dataset(
@@ -418,6 +491,190 @@ PAPER_SPLITS = Dataset(
     description="Splits the paper broker has applied to its positions (as a real broker would).",
 )
 
+# -- minute bars (intraday ingest: flows/ingest_minute.py) ---------------------------------------
+# ts is the bar's start instant in UTC. session is the exchange session date in America/New_York
+# for equities (the UTC date for crypto); market_phase is pre | regular | post | closed from the
+# exchange calendar for equities, "24h" for crypto (validations/minute_bars_phases.py).
+_MINUTE_BAR = (
+    (
+        ("symbol", "VARCHAR"),
+        ("ts", "TIMESTAMPTZ"),
+        ("asset_class", "VARCHAR"),
+        ("session", "DATE"),
+        ("market_phase", "VARCHAR"),
+    )
+    + _OHLCV
+    + (("vwap", "DOUBLE"), ("trade_count", "BIGINT"))
+)
+
+RAW_MINUTE_BARS = Dataset(
+    "raw",
+    "minute_bars",
+    _BATCH + (("row_number", "BIGINT"),) + _MINUTE_BAR,
+    key=("batch_id", "row_number"),
+    description="Minute bars as received, append-only; ingested_at is their knowledge time.",
+)
+
+QUARANTINE_MINUTE_BARS = Dataset(
+    "quarantine",
+    "minute_bars",
+    RAW_MINUTE_BARS.columns + (("rule", "VARCHAR"), ("detail", "VARCHAR")),
+    key=("batch_id", "row_number", "rule"),
+    description="Rejected raw minute bars, one row per failed rule, with what was wrong.",
+)
+
+CURATED_MINUTE_BARS = Dataset(
+    "curated",
+    "minute_bars",
+    _MINUTE_BAR
+    + (("source", "VARCHAR"), ("batch_id", "VARCHAR"), ("knowledge_time", "TIMESTAMPTZ")),
+    key=("symbol", "ts"),
+    description=(
+        "Validated, deduplicated minute bars as the source sent them (no further adjustment); "
+        "where sources disagree on a bar, the one known later wins."
+    ),
+)
+
+# -- macro series (flows/ingest_macro.py) ------------------------------------------------------
+# observation_date is the start of the observation period (FRED's convention); knowledge_time is
+# when the value could first have been known: the vintage's release date (ALFRED realtime_start)
+# or the period end plus a per-series publication lag (quantlake.settings.MacroSettings).
+RAW_MACRO = Dataset(
+    "raw",
+    "macro",
+    _BATCH
+    + (
+        ("row_number", "BIGINT"),
+        ("origin", "VARCHAR"),  # the file, and the line in it
+        ("line", "BIGINT"),
+        ("series_id", "VARCHAR"),
+        ("observation_date", "DATE"),
+        ("realtime_start", "DATE"),  # the vintage's release date, where the file states one
+        ("value_text", "VARCHAR"),  # the value as written ("" and "." mean missing)
+        ("value", "DOUBLE"),  # NULL where missing or unreadable, never 0
+        ("frequency", "VARCHAR"),  # D | W | M | Q | A, inferred from the series' dates
+        ("knowledge_time", "TIMESTAMPTZ"),
+    ),
+    key=("batch_id", "row_number"),
+    description="Macro observations as received, append-only, with their derived knowledge time.",
+)
+
+QUARANTINE_MACRO = Dataset(
+    "quarantine",
+    "macro",
+    RAW_MACRO.columns + (("rule", "VARCHAR"), ("detail", "VARCHAR")),
+    key=("batch_id", "row_number", "rule"),
+    description="Rejected raw macro observations, one row per failed rule, with what was wrong.",
+)
+
+CURATED_MACRO_VINTAGES = Dataset(
+    "curated",
+    "macro_vintages",
+    (
+        ("series_id", "VARCHAR"),
+        ("observation_date", "DATE"),
+        ("knowledge_time", "TIMESTAMPTZ"),
+        ("value", "DOUBLE"),
+        ("source", "VARCHAR"),
+        ("batch_id", "VARCHAR"),
+        ("ingested_at", "TIMESTAMPTZ"),
+    ),
+    key=("series_id", "observation_date", "knowledge_time"),
+    description=(
+        "Every validated vintage of every macro observation; as-of reads pick, per observation, "
+        "the latest vintage known at the time (flows/macro_reads.py)."
+    ),
+)
+
+CURATED_MACRO = Dataset(
+    "curated",
+    "macro",
+    (
+        ("series_id", "VARCHAR"),
+        ("observation_date", "DATE"),
+        ("value", "DOUBLE"),
+        ("knowledge_time", "TIMESTAMPTZ"),  # when the current value was first known
+        ("revisions", "INTEGER"),  # vintages whose value differs from the one before
+        ("source", "VARCHAR"),
+        ("batch_id", "VARCHAR"),
+        ("ingested_at", "TIMESTAMPTZ"),
+    ),
+    key=("series_id", "observation_date"),
+    description="The latest validated vintage per macro observation; value NULL when missing.",
+)
+
+# -- news and social sentiment (flows/ingest_news.py) ------------------------------------------
+# publisher is who wrote the item (cnbc, reuters, stocknet...); source is the batch's source, as
+# everywhere. content_id hashes publisher, published_at and headline. knowledge_time is
+# published_at, or the end of the publisher's local day for date-only times, never after ingest.
+RAW_NEWS = Dataset(
+    "raw",
+    "news",
+    _BATCH
+    + (
+        ("row_number", "BIGINT"),
+        ("origin", "VARCHAR"),
+        ("line", "BIGINT"),
+        ("publisher", "VARCHAR"),
+        ("symbol", "VARCHAR"),  # as the input tags it; NULL for untagged headlines
+        ("time_text", "VARCHAR"),  # the time as written
+        ("published_at", "TIMESTAMPTZ"),  # NULL where time_text could not be read
+        ("time_precision", "VARCHAR"),  # second | minute | day
+        ("knowledge_time", "TIMESTAMPTZ"),
+        ("headline", "VARCHAR"),
+        ("body", "VARCHAR"),
+        ("url", "VARCHAR"),
+        ("content_id", "VARCHAR"),
+        ("sentiment", "DOUBLE"),  # lexicon tone in [-1, 1] (flows/sources/sentiment.py)
+        ("sentiment_words", "INTEGER"),  # lexicon words found; 0 means no evidence either way
+    ),
+    key=("batch_id", "row_number"),
+    description="News items and posts as received (decoded, times parsed), append-only.",
+)
+
+QUARANTINE_NEWS = Dataset(
+    "quarantine",
+    "news",
+    RAW_NEWS.columns + (("rule", "VARCHAR"), ("detail", "VARCHAR")),
+    key=("batch_id", "row_number", "rule"),
+    description="Rejected raw news items, one row per failed rule, with what was wrong.",
+)
+
+CURATED_NEWS = Dataset(
+    "curated",
+    "news",
+    (
+        ("content_id", "VARCHAR"),
+        ("publisher", "VARCHAR"),
+        ("published_at", "TIMESTAMPTZ"),
+        ("time_precision", "VARCHAR"),
+        ("knowledge_time", "TIMESTAMPTZ"),
+        ("headline", "VARCHAR"),
+        ("body", "VARCHAR"),
+        ("url", "VARCHAR"),
+        ("sentiment", "DOUBLE"),
+        ("sentiment_words", "INTEGER"),
+        ("source", "VARCHAR"),
+        ("batch_id", "VARCHAR"),
+        ("ingested_at", "TIMESTAMPTZ"),
+    ),
+    key=("content_id",),
+    description="Validated news items, one per content id (the first arrival's body and url).",
+)
+
+CURATED_NEWS_SYMBOLS = Dataset(
+    "curated",
+    "news_symbols",
+    (
+        ("content_id", "VARCHAR"),
+        ("symbol", "VARCHAR"),
+        ("tagged_by", "VARCHAR"),  # source (the input's own tag) | alias (a name in the text)
+        ("batch_id", "VARCHAR"),
+    ),
+    key=("content_id", "symbol"),
+    description="Which symbols each curated news item is about.",
+)
+
 ALL: tuple[Dataset, ...] = (
     RAW_BARS,
     RAW_CORPORATE_ACTIONS,
@@ -436,10 +693,22 @@ ALL: tuple[Dataset, ...] = (
     RISK_DECISIONS,
     TRADING_CONTROLS,
     TRADING_STATE,
+    TRADING_RECONCILIATIONS,
     PAPER_ORDERS,
     PAPER_POSITIONS,
     PAPER_CASH,
     PAPER_SPLITS,
+    RAW_MINUTE_BARS,
+    QUARANTINE_MINUTE_BARS,
+    CURATED_MINUTE_BARS,
+    RAW_MACRO,
+    QUARANTINE_MACRO,
+    CURATED_MACRO_VINTAGES,
+    CURATED_MACRO,
+    RAW_NEWS,
+    QUARANTINE_NEWS,
+    CURATED_NEWS,
+    CURATED_NEWS_SYMBOLS,
 )
 
 BY_TABLE: dict[str, Dataset] = {d.table: d for d in ALL}
