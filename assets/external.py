@@ -29,5 +29,16 @@ def _spec(
 RAW_BARS = _spec(schemas.RAW_BARS, group="ingest", deps=[], writer="ingest")
 CURATED_BARS = _spec(schemas.CURATED_BARS, group="ingest", deps=[keys.RAW_BARS], writer="ingest")
 ORDERS = _spec(schemas.ORDERS, group="trading", deps=[keys.PREDICTIONS], writer="trade")
+RAW_MACRO = _spec(schemas.RAW_MACRO, group="ingest", deps=[], writer="macro ingest")
+CURATED_MACRO = _spec(
+    schemas.CURATED_MACRO,
+    group="ingest",
+    deps=[keys.key_of(schemas.RAW_MACRO)],
+    writer="macro ingest",
+)
+RAW_NEWS = _spec(schemas.RAW_NEWS, group="ingest", deps=[], writer="news ingest")
+CURATED_NEWS = _spec(
+    schemas.CURATED_NEWS, group="ingest", deps=[keys.key_of(schemas.RAW_NEWS)], writer="news ingest"
+)
 
-EXTERNAL_ASSETS = (RAW_BARS, CURATED_BARS, ORDERS)
+EXTERNAL_ASSETS = (RAW_BARS, CURATED_BARS, ORDERS, RAW_MACRO, CURATED_MACRO, RAW_NEWS, CURATED_NEWS)

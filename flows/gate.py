@@ -182,6 +182,7 @@ def _data_problem(
         )
     failed = lake.query(
         f"SELECT source, batch_id, message FROM meta.batches AT (VERSION => {int(snapshot)}) "
+        "WHERE dataset = 'daily_bars' "
         "QUALIFY row_number() OVER (PARTITION BY source ORDER BY ingested_at DESC) = 1 "
         "AND status <> 'passed' ORDER BY source"
     )

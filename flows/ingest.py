@@ -65,7 +65,8 @@ def plan_window(
         return dt.date(1900, 1, 1), end
     # A failed batch does not move the watermark: its sessions are fetched again next time.
     watermark = lake.query(
-        "SELECT max(last_session) AS w FROM meta.batches WHERE source = ? AND status = 'passed'",
+        "SELECT max(last_session) AS w FROM meta.batches WHERE source = ? "
+        "AND dataset = 'daily_bars' AND status = 'passed'",
         [source],
     ).item()
     start = settings.history_start if watermark is None else watermark + dt.timedelta(days=1)

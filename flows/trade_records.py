@@ -14,6 +14,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.brokers.base import Broker, BrokerOrder, OrderRequest
+from flows.brokers.paper import PaperBroker
 from flows.gate import Gate, TradeRefused
 from flows.reconcile import fill_rows
 from quantlake.settings import Settings
@@ -94,30 +95,32 @@ def submit(
                 "not sending this plan (check for a concurrent trade run)"
             )
         txn.insert_missing(schemas.ORDERS, intents)
+    requests = [
+        OrderRequest(
+            client_order_id=o["client_order_id"],
+            symbol=o["symbol"],
+            side=o["side"],
+            qty=o["qty"],
+            order_type=o["order_type"],
+            time_in_force=o["time_in_force"],
+            limit_price=o["limit_price"],
+            reference_price=o["reference_price"],
+            reference_volume=volumes.get(o["symbol"]),
+            session=session,
+        )
+        for o in intents.iter_rows(named=True)
+    ]
+    if isinstance(broker, PaperBroker):
+        return broker.submit_many(requests)  # one transaction; known ids come back unchanged
     results: list[BrokerOrder] = []
     sent_now = 0
-    for o in intents.iter_rows(named=True):
-        existing = broker.get_order(o["client_order_id"])
+    for request in requests:
+        existing = broker.get_order(request.client_order_id)
         if existing is not None:
             results.append(existing)
             continue
         sent_now += 1
-        results.append(
-            broker.submit(
-                OrderRequest(
-                    client_order_id=o["client_order_id"],
-                    symbol=o["symbol"],
-                    side=o["side"],
-                    qty=o["qty"],
-                    order_type=o["order_type"],
-                    time_in_force=o["time_in_force"],
-                    limit_price=o["limit_price"],
-                    reference_price=o["reference_price"],
-                    reference_volume=volumes.get(o["symbol"]),
-                    session=session,
-                )
-            )
-        )
+        results.append(broker.submit(request))
     return results, sent_now
 
 

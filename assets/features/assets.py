@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext
 from assets import keys
 from assets.features.compute import (
     FEATURE_DOC,
+    FEATURE_INPUTS,
     FEATURE_LOOKBACK,
     compute_features,
     labels,
@@ -45,7 +46,8 @@ def known_at(context: AssetExecutionContext) -> dt.datetime:
         "table": FEATURES.table,
         "labels_table": LABELS.table,
         "features": {
-            name: f"{doc} Lookback {FEATURE_LOOKBACK[name]} bars."
+            name: f"{doc} Inputs: {', '.join(FEATURE_INPUTS[name])}. "
+            f"Lookback {FEATURE_LOOKBACK[name]} bars."
             for name, doc in FEATURE_DOC.items()
         },
     },

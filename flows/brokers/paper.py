@@ -122,6 +122,44 @@ class PaperBroker:
             holdings.write(txn, account=self._account, now=now)
         return booked.order
 
+    def submit_many(self, orders: list[OrderRequest]) -> tuple[list[BrokerOrder], int]:
+        """Place ``orders`` in one transaction, in the given order (sells first, as planned);
+        return every order as the broker now has it, and how many were new. Orders it already
+        has are returned unchanged, exactly as :meth:`submit` would return them."""
+        for order in orders:
+            _check_request(order)
+        if not orders:
+            return [], 0
+        now = dt.datetime.now(dt.UTC)
+        ids = [o.client_order_id for o in orders]
+        with (
+            self._lock,
+            self._lake.transaction("paper broker: batch", orders=len(orders)) as txn,
+        ):
+            stored = {
+                b.order.client_order_id: b.order
+                for b in read_orders(txn.query, "list_contains(?, client_order_id)", [ids])
+            }
+            holdings = self._holdings(txn.query)
+            booked: list[BookedOrder] = []
+            results: list[BrokerOrder] = []
+            for order in orders:
+                if order.client_order_id in stored:
+                    results.append(_same_order(stored[order.client_order_id], order))
+                    continue
+                session = order.session or submission_session(now, exchange=self._exchange)
+                if self._settings.fill_at == "next_open":
+                    placed = BookedOrder(new_order(order, "accepted", now), session, None)
+                else:
+                    placed = self._fill_now(order, session, holdings, now)
+                stored[order.client_order_id] = placed.order
+                booked.append(placed)
+                results.append(placed.order)
+            if booked:
+                txn.append(PAPER_ORDERS, order_rows(booked))
+                holdings.write(txn, account=self._account, now=now)
+        return results, len(booked)
+
     def settle(self, bars: pl.DataFrame, *, now: dt.datetime) -> list[BrokerOrder]:
         """Work the open orders through ``bars`` (symbol, session, open, high, low, volume),
         session by session, sells before buys; return the orders that changed.

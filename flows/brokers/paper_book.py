@@ -122,14 +122,19 @@ class Holdings:
         self.cash_changed = True
 
     def write(self, txn: Transaction, *, account: str, now: dt.datetime) -> None:
-        """Store changed positions (a flat one is deleted) and the cash, when it changed."""
-        for symbol in sorted(self.changed):
-            qty, avg = self.positions[symbol]
-            if qty <= QTY_EPSILON:
-                txn.delete(PAPER_POSITIONS, "symbol = ?", [symbol])
-            else:
-                row = {"symbol": symbol, "qty": qty, "avg_price": avg}
-                txn.merge(PAPER_POSITIONS, pl.DataFrame([row]))
+        """Store changed positions (flat ones are deleted) and the cash, when it changed: one
+        delete and one merge per table, however many symbols changed."""
+        changed = sorted(self.changed)
+        flat = [s for s in changed if self.positions[s][0] <= QTY_EPSILON]
+        held = [
+            {"symbol": s, "qty": self.positions[s][0], "avg_price": self.positions[s][1]}
+            for s in changed
+            if self.positions[s][0] > QTY_EPSILON
+        ]
+        if flat:
+            txn.delete(PAPER_POSITIONS, "list_contains(?, symbol)", [flat])
+        if held:
+            txn.merge(PAPER_POSITIONS, PAPER_POSITIONS.frame(held))
         if self.cash_changed or self.first_use:
             row = {"account": account, "cash": self.cash, "updated_at": now}
             txn.merge(PAPER_CASH, pl.DataFrame([row]))

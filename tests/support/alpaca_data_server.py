@@ -1,29 +1,41 @@
-"""A real local HTTP server speaking Alpaca's historical-bars route, for tests of alpaca-py users.
+"""A real local HTTP server speaking Alpaca's historical-bars routes, for tests of alpaca-py users.
 
-``GET /v2/stocks/bars`` with the query alpaca-py sends (symbols, timeframe, start, end, limit,
-page_token, adjustment, feed) and the headers APCA-API-KEY-ID / APCA-API-SECRET-KEY. Bars come
-from a polars frame (symbol, session, open, high, low, close, volume), are stamped at midnight
-New York time like Alpaca's daily bars, ordered by symbol then time and paged by ``limit`` capped
-at ``page_size``. The server serves the frame as given: ``adjustment`` and ``feed`` are only
-recorded.
+Routes, with the query alpaca-py sends (symbols, timeframe, start, end, limit, page_token, and
+for stocks adjustment, feed) and the headers APCA-API-KEY-ID / APCA-API-SECRET-KEY:
+
+- ``GET /v2/stocks/bars?timeframe=1Day``: daily bars from ``bars`` (symbol, session, OHLCV),
+  stamped at midnight New York time like Alpaca's daily bars;
+- ``GET /v2/stocks/bars?timeframe=1Min``: minute bars from ``minute_bars``;
+- ``GET /v1beta3/crypto/us/bars?timeframe=1Min``: minute bars from ``crypto_bars`` (keys
+  optional, as at Alpaca; when sent they must be right).
+
+Minute frames have symbol, ts (bar start, UTC), OHLCV and optionally vwap and trade_count (else
+made up from the bar). Bars are ordered by symbol then time, ``start``/``end`` are inclusive,
+and pages hold ``limit`` bars capped at ``page_size``. ``faults`` answers that many requests
+with ``fault_status`` once ``fault_after`` requests were served. ``adjustment`` and ``feed``
+are only recorded: the server serves the frames as given.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 import polars as pl
 
 ROUTE = "/v2/stocks/bars"
+CRYPTO_ROUTE = "/v1beta3/crypto/us/bars"
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
+Rows = dict[str, tuple[list[dt.datetime], list[dict]]]
 
 
 @dataclass(frozen=True)
@@ -37,17 +49,20 @@ class ReceivedRequest:
 
 
 class AlpacaDataServer:
-    """Serve ``bars`` on 127.0.0.1 at a free port while used as a context manager."""
+    """Serve the frames on 127.0.0.1 at a free port while used as a context manager."""
 
     def __init__(
         self,
-        bars: pl.DataFrame,
+        bars: pl.DataFrame | None = None,
         *,
         api_key: str,
         secret_key: str,
+        minute_bars: pl.DataFrame | None = None,
+        crypto_bars: pl.DataFrame | None = None,
         page_size: int = MAX_LIMIT,
         faults: int = 0,
         fault_status: int = 429,
+        fault_after: int = 0,
     ) -> None:
         self.api_key = api_key
         self.secret_key = secret_key
@@ -55,7 +70,14 @@ class AlpacaDataServer:
         self.fault_status = fault_status
         self.requests: list[ReceivedRequest] = []
         self._faults_left = faults
-        self._rows = _alpaca_rows(bars)
+        self._fault_after = fault_after
+        self._tables: dict[tuple[str, str], Rows] = {
+            (ROUTE, "1Day"): _index(_daily_rows(bars)) if bars is not None else {},
+            (ROUTE, "1Min"): _index(_minute_rows(minute_bars)) if minute_bars is not None else {},
+            (CRYPTO_ROUTE, "1Min"): (
+                _index(_minute_rows(crypto_bars)) if crypto_bars is not None else {}
+            ),
+        }
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         # A short poll interval makes shutdown() return quickly when the test is done.
@@ -95,36 +117,45 @@ class AlpacaDataServer:
         self, path: str, query: dict[str, str], headers: dict[str, str]
     ) -> tuple[int, dict]:
         with self._lock:
-            fault = self._faults_left > 0
+            fault = self._faults_left > 0 and len(self.requests) >= self._fault_after
             self._faults_left -= fault
         if fault:
             return self.fault_status, {"code": 42910000, "message": "too many requests."}
-        if path != ROUTE:
+        if path not in (ROUTE, CRYPTO_ROUTE):
             return 404, {"message": "Not Found"}
-        if headers.get("apca-api-key-id") != self.api_key:
+        keyless = path == CRYPTO_ROUTE and "apca-api-key-id" not in headers
+        if not keyless and headers.get("apca-api-key-id") != self.api_key:
             return 401, {"code": 40110000, "message": "request is not authorized"}
-        if headers.get("apca-api-secret-key") != self.secret_key:
+        if not keyless and headers.get("apca-api-secret-key") != self.secret_key:
             return 403, {"code": 40310000, "message": "forbidden"}
-        if not query.get("symbols") or query.get("timeframe") != "1Day":
-            return 422, {"code": 42210000, "message": "symbols and timeframe=1Day are required"}
+        timeframe = query.get("timeframe")
+        if not query.get("symbols") or (path, timeframe) not in self._tables:
+            served = sorted(tf for route, tf in self._tables if route == path)
+            return 422, {
+                "code": 42210000,
+                "message": f"symbols and a timeframe in {served} are required",
+            }
         try:
-            return 200, self._page(query)
+            return 200, self._page(self._tables[(path, timeframe)], query)
         except ValueError as error:
             return 400, {"code": 40010001, "message": f"invalid query: {error}"}
 
-    def _page(self, query: dict[str, str]) -> dict:
-        symbols = set(query["symbols"].split(","))
+    def _page(self, table: Rows, query: dict[str, str]) -> dict:
         start = _instant(query.get("start"), default=dt.datetime.min.replace(tzinfo=dt.UTC))
         end = _instant(query.get("end"), default=dt.datetime.max.replace(tzinfo=dt.UTC))
-        rows = [r for r in self._rows if r[0] in symbols and start <= r[1] <= end]
+        rows: list[tuple[str, dict]] = []
+        for symbol in sorted(set(query["symbols"].split(","))):
+            stamps, bars = table.get(symbol, ([], []))
+            lo, hi = bisect.bisect_left(stamps, start), bisect.bisect_right(stamps, end)
+            rows.extend((symbol, bar) for bar in bars[lo:hi])
         offset = _offset(query["page_token"]) if query.get("page_token") else 0
         limit = min(int(query.get("limit", DEFAULT_LIMIT)), MAX_LIMIT, self.page_size)
         page = rows[offset : offset + limit]
-        bars: dict[str, list[dict]] = {}
-        for symbol, _, bar in page:
-            bars.setdefault(symbol, []).append(bar)
+        out: dict[str, list[dict]] = {}
+        for symbol, bar in page:
+            out.setdefault(symbol, []).append(bar)
         more = offset + limit < len(rows)
-        return {"bars": bars, "next_page_token": _token(offset + limit) if more else None}
+        return {"bars": out, "next_page_token": _token(offset + limit) if more else None}
 
 
 def _handler_for(server: AlpacaDataServer) -> type[BaseHTTPRequestHandler]:
@@ -146,28 +177,77 @@ def _handler_for(server: AlpacaDataServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _alpaca_rows(bars: pl.DataFrame) -> list[tuple[str, dt.datetime, dict]]:
-    """Return (symbol, UTC instant, Alpaca bar JSON) per bar, by symbol then time."""
-    stamped = bars.sort("symbol", "session").with_columns(
-        t=pl.col("session")
+def _index(rows: list[tuple[str, dt.datetime, dict]]) -> Rows:
+    """Group (symbol, instant, bar) rows by symbol, each sorted by instant for bisection."""
+    table: Rows = {}
+    for symbol, instant, bar in sorted(rows, key=lambda r: (r[0], r[1])):
+        stamps, bars = table.setdefault(symbol, ([], []))
+        stamps.append(instant)
+        bars.append(bar)
+    return table
+
+
+def _daily_rows(bars: pl.DataFrame) -> list[tuple[str, dt.datetime, dict]]:
+    """Return (symbol, UTC instant, Alpaca bar JSON) per daily bar."""
+    stamped = bars.with_columns(
+        ts=pl.col("session")
         .cast(pl.Datetime("us"))
         .dt.replace_time_zone("America/New_York")
         .dt.convert_time_zone("UTC")
     )
+    return _minute_rows(stamped, integer_volume=True)
+
+
+def _minute_rows(
+    bars: pl.DataFrame, *, integer_volume: bool | None = None
+) -> list[tuple[str, dt.datetime, dict]]:
+    """Return (symbol, UTC instant, Alpaca bar JSON) per bar of a frame with symbol, ts, OHLCV."""
+    whole = integer_volume
+    if whole is None:  # shares are whole numbers, crypto volumes are not
+        whole = bool((bars.get_column("volume") % 1 == 0).all())
     rows = []
-    for r in stamped.iter_rows(named=True):
+    for r in bars.iter_rows(named=True):
+        volume = int(r["volume"]) if whole else r["volume"]
+        vwap = r.get("vwap")
+        count = r.get("trade_count")
         bar = {
-            "t": r["t"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "t": r["ts"].strftime("%Y-%m-%dT%H:%M:%SZ"),
             "o": r["open"],
             "h": r["high"],
             "l": r["low"],
             "c": r["close"],
-            "v": int(r["volume"]),
-            "n": max(1, int(r["volume"]) // 100),
-            "vw": round((r["high"] + r["low"] + r["close"]) / 3, 4),
+            "v": volume,
+            "n": count if count is not None else max(1, int(r["volume"]) // 100),
+            "vw": vwap if vwap is not None else round((r["high"] + r["low"] + r["close"]) / 3, 4),
         }
-        rows.append((r["symbol"], r["t"], bar))
+        rows.append((r["symbol"], r["ts"], bar))
     return rows
+
+
+def intraday_bars(folder: Path) -> pl.DataFrame:
+    """Read a shared intraday folder (``<SYMBOL>_1m..._*.csv.gz``) as symbol, ts, OHLCV frames.
+
+    Timestamps with an offset are read as such; naive ones are UTC (see ../shared/data/SOURCES.md
+    and flows/sources/minute_file_layout.py). Crypto pairs are renamed as Alpaca spells them.
+    """
+    frames = []
+    for file in sorted(folder.glob("*.csv.gz")):
+        frame = pl.read_csv(file, infer_schema=False)
+        stamp, symbol = frame.columns[0], file.name.split("_")[0]
+        if symbol.startswith("BTC") and "/" not in symbol:
+            symbol = f"BTC/{symbol[3:]}"
+        frames.append(
+            frame.select(
+                symbol=pl.lit(symbol),
+                ts=pl.col(stamp)
+                .str.replace(r"\+00:00$", "")
+                .str.to_datetime(time_unit="us")
+                .dt.replace_time_zone("UTC"),
+                **{c: pl.col(c).cast(pl.Float64) for c in ("open", "high", "low", "close")},
+                volume=pl.col("volume").cast(pl.Float64),
+            )
+        )
+    return pl.concat(frames).sort("symbol", "ts")
 
 
 def _instant(text: str | None, *, default: dt.datetime) -> dt.datetime:

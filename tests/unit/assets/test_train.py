@@ -35,7 +35,7 @@ PARAMS = ModelParams(horizon=5, train_sessions=120, test_sessions=20, alpha=1.0,
 
 @pytest.fixture(scope="module")
 def frame() -> pl.DataFrame:
-    bars = random_walk_bars(n_symbols=12, n_sessions=300, seed=11)
+    bars = random_walk_bars(n_symbols=12, n_sessions=450, seed=11)
     features = compute_features(bars, known_at=NOW)
     return model_frame(features, labels(bars, horizon=5), horizon=5)
 
@@ -64,7 +64,7 @@ def test_embargo_holds_when_a_symbol_skips_sessions(frame: pl.DataFrame) -> None
     plan = plan_walk_forward(frame, params=PARAMS)
     days = _sessions(frame)
     halt = days[days.index(plan.test_start) - 3 : days.index(plan.test_start) + 3]
-    bars = random_walk_bars(n_symbols=12, n_sessions=300, seed=11).filter(
+    bars = random_walk_bars(n_symbols=12, n_sessions=450, seed=11).filter(
         ~((pl.col("symbol") == "S000") & pl.col("session").is_in(halt))
     )
     gapped = model_frame(compute_features(bars, known_at=NOW), labels(bars, horizon=5), horizon=5)
@@ -78,7 +78,7 @@ def test_embargo_holds_when_a_symbol_skips_sessions(frame: pl.DataFrame) -> None
 
 
 def test_too_little_history_is_refused(frame: pl.DataFrame) -> None:
-    short = frame.filter(pl.col("session") >= _sessions(frame)[200])
+    short = frame.filter(pl.col("session") >= _sessions(frame)[-149])
     with pytest.raises(ValueError, match="not enough history"):
         plan_walk_forward(short, params=PARAMS)
 

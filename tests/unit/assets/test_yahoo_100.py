@@ -55,7 +55,8 @@ def test_train_evaluate_and_predict_every_symbol_for_the_last_session(
     # Defaults: 5-session horizon, 504 train and 63 test sessions, 100 symbols each.
     assert model["n_test"] == 63 * 100
     assert model["test_window"] == "2021-09-27 .. 2021-12-23"
-    assert model["n_train"] == 504 * 100
+    # DOW listed on 2019-03-20: its first 57 sessions of the window lack the 252-bar features.
+    assert model["n_train"] == 504 * 100 - 57
     # Daily cross-sectional return prediction is weak: metrics must be defined and modest.
     assert math.isfinite(model["oos_ic"]) and abs(model["oos_ic"]) < 0.2
     assert 0.35 < model["oos_hit_rate"] < 0.65
