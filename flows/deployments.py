@@ -1,4 +1,5 @@
-"""The Prefect deployments, in one place: ingest after the close, trade after the open.
+"""The Prefect deployments, in one place: ingest after the close, trade after the open; macro,
+news and minute-bar ingests when their settings name a source.
 
 `quantlake serve` runs this module against its Prefect server (``python -m flows.deployments``);
 the process registers both deployments with their schedules and executes their runs.
@@ -13,7 +14,7 @@ import datetime as dt
 
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
-from prefect.schedules import RRule
+from prefect.schedules import Cron, RRule
 
 from flows.ingest import ingest_flow
 from flows.schedules import TIMEZONES, session_rrule
@@ -54,7 +55,42 @@ def build_deployments(settings: Settings, *, today: dt.date) -> list[RunnerDeplo
         tags=["quantlake", "trade"],
         concurrency_limit=1,
     )
-    return [ingest, trade]
+    return [ingest, trade, *_optional_ingests(settings, today=today, tz=tz)]
+
+
+def _optional_ingests(settings: Settings, *, today: dt.date, tz: str) -> list[RunnerDeployment]:
+    """Return deployments for the other datasets whose sources are configured.
+
+    Macro and news load after the close on sessions; minute bars every 5 minutes from 04:00 to
+    20:00 exchange time on weekdays (a run on a holiday finds nothing new and writes nothing).
+    Each is one run at a time, like the daily ingest.
+    """
+    from flows.ingest_macro import ingest_macro_flow
+    from flows.ingest_minute import ingest_minute_flow
+    from flows.ingest_news import ingest_news_flow
+
+    after_close = RRule(
+        session_rrule(at=settings.ingest_at, start=today, exchange=settings.exchange),
+        timezone=tz,
+    )
+    found = []
+    if settings.macro.directory or settings.macro.files:
+        found.append(("macro-ingest", ingest_macro_flow, after_close, "FRED series, as of release"))
+    if settings.news.directory or settings.news.files:
+        found.append(("news-ingest", ingest_news_flow, after_close, "news and posts, scored"))
+    if settings.minute is not None:
+        every_5 = Cron("*/5 4-19 * * 1-5", timezone=tz)
+        found.append(("minute-ingest", ingest_minute_flow, every_5, "minute bars, pre to post"))
+    return [
+        flow.to_deployment(
+            name=name,
+            description=f"Load {what} into the lakehouse, validated.",
+            schedule=schedule,
+            tags=["quantlake", "ingest"],
+            concurrency_limit=1,
+        )
+        for name, flow, schedule, what in found
+    ]
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
 from flows import minute_rows
+from flows.ingest import DataQualityError
 from flows.minute_commit import WrittenBatch, commit_minute_batch
 from flows.sources.base import SourceError
 from flows.sources.minute_bars import MinuteBatch
@@ -33,7 +34,7 @@ EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SOURCE_NAMES = {"alpaca": "alpaca_minute", "file": "minute_files"}
 
 
-class MinuteDataQualityError(RuntimeError):
+class MinuteDataQualityError(DataQualityError):
     """A minute batch failed its data contract; its good rows landed in curated."""
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -128,21 +128,61 @@ def status(data_dir: DataDir = None) -> None:
         print_batches(console, batches)
 
 
+Dataset = Literal["bars", "macro", "news", "minute"]
+
+
 @app.command()
 def ingest(
     data_dir: DataDir = None,
     now: Now = None,
-    source: Annotated[str | None, typer.Option(help="simulator | file | alpaca")] = None,
-    path: Annotated[Path | None, typer.Option(help="File or folder for --source file")] = None,
+    dataset: Annotated[
+        Dataset,
+        typer.Option(
+            help="bars: daily bars from --source; macro: FRED CSV files; news: headlines and "
+            "posts; minute: minute bars (QUANTLAKE_MINUTE__* settings)"
+        ),
+    ] = "bars",
+    source: Annotated[str | None, typer.Option(help="For bars: simulator | file | alpaca")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Option(help="For bars with --source file: a file or folder; macro/news: a folder"),
+    ] = None,
 ) -> None:
-    """Run only the ingest flow (fetch, validate, write raw/curated/quarantine)."""
+    """Run one ingest flow: fetch, validate (Great Expectations), write raw, quarantine and
+    curated in one atomic commit. A batch that fails validation exits with code 1."""
     _settings(data_dir)
-    from flows.ingest import ingest_flow
-    from quantlake.report import ingest_table
+    from flows.ingest import DataQualityError
+    from quantlake.report import ingest_table, summary_table
 
-    with console.status("Ingesting..."):
-        summary = ingest_flow(source=source, file_path=str(path) if path else None, now=_utc(now))
-    console.print(ingest_table(summary))
+    try:
+        with console.status(f"Ingesting {dataset}..."):
+            if dataset == "bars":
+                from flows.ingest import ingest_flow
+
+                summary = ingest_flow(
+                    source=source, file_path=str(path) if path else None, now=_utc(now)
+                )
+            else:
+                summary = _ingest_other(dataset, path=path, now=_utc(now))
+    except DataQualityError as exc:
+        console.print(f"[bold red]batch failed validation:[/] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(ingest_table(summary) if dataset == "bars" else summary_table(dataset, summary))
+
+
+def _ingest_other(dataset: str, *, path: Path | None, now: dt.datetime | None) -> Any:
+    directory = str(path) if path else None
+    if dataset == "macro":
+        from flows.ingest_macro import ingest_macro_flow
+
+        return ingest_macro_flow(directory=directory, now=now)
+    if dataset == "news":
+        from flows.ingest_news import ingest_news_flow
+
+        return ingest_news_flow(directory=directory, now=now)
+    from flows.ingest_minute import ingest_minute_flow
+
+    return ingest_minute_flow(now=now)
 
 
 @app.command()

@@ -40,6 +40,21 @@ def ingest_table(ingest: Any) -> Table:
     return _kv("Ingest (Prefect)", rows)
 
 
+def summary_table(dataset: str, summary: Any) -> Table:
+    """Return any ingest summary (macro, news, minute) as a key-value table, empty fields out."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in summary.as_dict().items():
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{n} {k}" for k, n in value.items())
+        if isinstance(value, list):
+            rows += [(key.replace("_", " "), item) for item in value[:10]]
+            continue
+        rows.append((key.replace("_", " "), value))
+    return _kv(f"Ingest {dataset} (Prefect)", rows)
+
+
 def assets_table(assets: dict[str, Any]) -> Table:
     return _kv("Assets (Dagster)", [(k, v) for k, v in assets.items()])
 

@@ -80,6 +80,10 @@ class Lakehouse:
         self.catalog = catalog
         self._lock = threading.RLock()
         self._db: duckdb.DuckDBPyConnection | None = None
+        # One reusable read cursor per thread: each statement on it autocommits, so it always
+        # sees the latest snapshot, and "USE lake" is paid once rather than per read.
+        self._local = threading.local()
+        self._readers: list[duckdb.DuckDBPyConnection] = []
 
     # -- connection -------------------------------------------------------------------------
     def _attach_uri(self) -> str:
@@ -134,8 +138,23 @@ class Lakehouse:
         finally:
             cur.close()
 
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """Return this thread's read cursor (never used for writes or inside a transaction)."""
+        db = self._database()
+        cur = getattr(self._local, "cursor", None)
+        if cur is None or getattr(self._local, "db", None) is not db:
+            cur = db.cursor()
+            cur.execute("USE lake")
+            self._local.cursor, self._local.db = cur, db
+            with self._lock:
+                self._readers.append(cur)
+        return cur
+
     def close(self) -> None:
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             if self._db is not None:
                 self._db.close()
                 self._db = None
@@ -149,10 +168,8 @@ class Lakehouse:
     # -- reads ------------------------------------------------------------------------------
     def current_snapshot(self) -> int:
         """Return the id of the latest committed snapshot."""
-        with self.cursor() as cur:
-            return int(
-                cur.execute("SELECT id FROM ducklake_current_snapshot('lake')").fetchone()[0]
-            )
+        cur = self._reader()
+        return int(cur.execute("SELECT id FROM ducklake_current_snapshot('lake')").fetchone()[0])
 
     def snapshots(self, *, limit: int = 50) -> list[Snapshot]:
         """Return the latest snapshots, newest first."""
@@ -190,8 +207,7 @@ class Lakehouse:
         schema: Dataset | None = None,
     ) -> pl.DataFrame:
         """Run a read-only query with parameters and return a polars frame."""
-        with self.cursor() as cur:
-            table = cur.execute(sql, params or []).fetch_arrow_table()
+        table = self._reader().execute(sql, params or []).fetch_arrow_table()
         frame = _utc(pl.from_arrow(table))
         if schema is not None and frame.is_empty():
             frame = pl.from_arrow(schema.arrow_schema().empty_table())
@@ -199,8 +215,8 @@ class Lakehouse:
 
     def count(self, dataset: Dataset, *, as_of: int | None = None) -> int:
         at = f" AT (VERSION => {int(as_of)})" if as_of is not None else ""
-        with self.cursor() as cur:
-            return int(cur.execute(f"SELECT count(*) FROM {dataset.table}{at}").fetchone()[0])
+        cur = self._reader()
+        return int(cur.execute(f"SELECT count(*) FROM {dataset.table}{at}").fetchone()[0])
 
     # -- writes -----------------------------------------------------------------------------
     @contextmanager
@@ -230,12 +246,7 @@ class Lakehouse:
                     cur.execute("ROLLBACK")
                 raise
             if txn.changed:
-                row = cur.execute(
-                    "SELECT snapshot_id FROM lake.snapshots() "
-                    "WHERE json_extract_string(commit_extra_info, '$.txn') = ?",
-                    [token],
-                ).fetchone()
-                txn.snapshot_id = int(row[0]) if row else None
+                txn.snapshot_id = _snapshot_of(cur, token)
 
 
 class Transaction:
@@ -439,3 +450,22 @@ def _add_new_columns(db: duckdb.DuckDBPyConnection) -> None:
         for column, kind in dataset.columns:
             if (dataset.zone, dataset.name, column) not in existing:
                 db.execute(f'ALTER TABLE {dataset.table} ADD COLUMN "{column}" {kind}')
+
+
+def _snapshot_of(cur: duckdb.DuckDBPyConnection, token: str) -> int | None:
+    """Return the snapshot whose commit carries ``token``: looked for among the newest few in
+    the catalog's own table (cheap), then, if other writers committed many since, in all."""
+    recent = cur.execute(
+        "SELECT snapshot_id FROM (SELECT snapshot_id, commit_extra_info "
+        "FROM __ducklake_metadata_lake.ducklake_snapshot_changes "
+        "ORDER BY snapshot_id DESC LIMIT 50) "
+        "WHERE json_extract_string(commit_extra_info, '$.txn') = ?",
+        [token],
+    ).fetchone()
+    if recent is None:
+        recent = cur.execute(
+            "SELECT snapshot_id FROM lake.snapshots() "
+            "WHERE json_extract_string(commit_extra_info, '$.txn') = ?",
+            [token],
+        ).fetchone()
+    return int(recent[0]) if recent else None
