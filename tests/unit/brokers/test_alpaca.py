@@ -211,3 +211,26 @@ def test_the_server_speaks_the_other_routes_alpaca_py_calls(server: AlpacaTradin
     assert _broker(server).get_order("lim-2").status == "canceled"  # type: ignore[union-attr]
     assert client.get_clock().is_open
     assert "DELETE /v2/orders/{id}" in _routes(server)
+
+
+def test_a_working_limit_order_is_cancelled_and_a_filled_one_is_not(
+    server: AlpacaTradingServer, broker: AlpacaBroker
+) -> None:
+    resting = OrderRequest(
+        "ql-limit-rest", "AAPL", "buy", 5.0, order_type="limit", limit_price=150.0
+    )
+    assert broker.submit(resting).status in ("new", "accepted")  # 150 < 200: does not cross
+    cancelled = broker.cancel(resting.client_order_id)
+    assert (cancelled.status, cancelled.filled_qty) == ("canceled", 0.0)
+    broker.submit(BUY)
+    with pytest.raises(BrokerError, match="refused to cancel .*not cancelable"):
+        broker.cancel(BUY.client_order_id)
+    with pytest.raises(BrokerError, match="no order 'nope' to cancel"):
+        broker.cancel("nope")
+
+
+def test_the_clock_says_whether_the_market_is_open(server: AlpacaTradingServer) -> None:
+    assert _broker(server).clock().is_open
+    server.market_open = False
+    clock = _broker(server).clock()
+    assert not clock.is_open and clock.next_open > clock.timestamp
