@@ -50,6 +50,7 @@ class DatasetIngestSummary:
     last_date: dt.date | None = None
     watermark: dt.datetime | None = None
     snapshot_id: int | None = None
+    quality_report: str | None = None
     docs_path: str | None = None
     message: str = ""
 

@@ -48,6 +48,7 @@ class IngestSummary:
     last_session: dt.date | None = None
     snapshot_id: int | None = None
     docs_path: str | None = None
+    quality_report: str | None = None
     message: str = ""
 
     def as_dict(self) -> dict[str, object]:
@@ -147,11 +148,37 @@ def commit(
             schemas.CURATED_BARS,
             curate.curated_rows(outcome.passed, splits=all_splits, knowledge_time=now),
         )
+        _adjust_detected_splits(txn, outcome.passed, batch_id=batch_id, now=now)
         txn.append(
             schemas.VALIDATION_RESULTS, rule_rows(outcome, batch_id=batch_id, validated_at=now)
         )
         txn.append(schemas.BATCHES, _batch_row(batch, raw, outcome, batch_id=batch_id, now=now))
     return txn.snapshot_id
+
+
+def _adjust_detected_splits(
+    txn: Transaction, passed: pl.DataFrame, *, batch_id: str, now: dt.datetime
+) -> None:
+    """Find splits no source reported (a price jump at a common ratio with the inverse volume
+    jump) in the touched symbols' curated history; record them (source 'detected') and adjust
+    the history before them. Curated bars are already adjusted for known splits, so only new
+    ones are found and a rerun finds nothing."""
+    from validations.splits import corporate_action_rows, detect_splits
+
+    if passed.is_empty():
+        return
+    touched = passed.get_column("symbol").unique().to_list()
+    stored = txn.query("SELECT * FROM curated.bars WHERE list_contains(?, symbol)", [touched])
+    found = _new_splits(
+        txn, corporate_action_rows(detect_splits(stored), batch_id=batch_id, ingested_at=now)
+    )
+    if found.is_empty():
+        return
+    txn.insert_missing(schemas.RAW_CORPORATE_ACTIONS, found)
+    txn.merge(
+        schemas.CURATED_BARS,
+        curate.readjusted_rows(stored, new_splits=found, knowledge_time=now),
+    )
 
 
 def _new_splits(txn: Transaction, splits: pl.DataFrame) -> pl.DataFrame:
@@ -232,6 +259,8 @@ def ingest_flow(
     now = now or dt.datetime.now(dt.UTC)
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         summary = run_ingest(lake, settings, now=now)
+        if summary.status == "loaded":
+            summary.quality_report = _quality_report(lake, settings, summary.batch_id, now)
     if report_to_dagster and summary.status == "loaded" and summary.validation == "passed":
         _report(settings, summary)
     if summary.validation == "failed":
@@ -240,6 +269,19 @@ def ingest_flow(
             f"in curated, but trading is gated until a passing batch lands; see {summary.docs_path}"
         )
     return summary
+
+
+@task(name="quality report", cache_policy=NO_CACHE)
+def _quality_report(
+    lake: Lakehouse, settings: Settings, batch_id: str | None, now: dt.datetime
+) -> str | None:
+    """Write the batch's data quality report (lakehouse rows and an HTML page)."""
+    from flows.quality_report import report_batch
+
+    page = report_batch(
+        lake, batch_id=batch_id, now=now, exchange=settings.exchange, data_dir=settings.data_dir
+    )
+    return str(page) if page else None
 
 
 def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> IngestSummary:

@@ -21,6 +21,7 @@ from flows import batches, macro_rows
 from flows.batches import DatasetIngestSummary
 from flows.ingest import DataQualityError
 from flows.macro_knowledge import knowledge_times
+from flows.quality_report import report_batch
 from flows.sources.base import SourceError
 from flows.sources.fred import FredSource, MacroBatch
 from quantlake.settings import Settings, load_settings
@@ -123,6 +124,15 @@ def ingest_macro_flow(
     now = now or dt.datetime.now(dt.UTC)
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         summary = run_ingest_macro(lake, settings, now=now)
+        if summary.status == "loaded":
+            page = report_batch(
+                lake,
+                batch_id=summary.batch_id,
+                now=now,
+                exchange=settings.exchange,
+                data_dir=settings.data_dir,
+            )
+            summary.quality_report = str(page) if page else None
     if report_to_dagster and summary.status == "loaded" and summary.validation == "passed":
         batches.report(settings, summary, tables=(schemas.RAW_MACRO, schemas.CURATED_MACRO))
     if summary.validation == "failed":

@@ -21,6 +21,7 @@ from prefect.states import State
 from flows import minute_rows
 from flows.ingest import DataQualityError
 from flows.minute_commit import WrittenBatch, commit_minute_batch
+from flows.quality_report import report_batch
 from flows.sources.base import SourceError
 from flows.sources.minute_bars import MinuteBatch
 from flows.sources.minute_select import build_minute_source, minute_settings
@@ -58,6 +59,7 @@ class MinuteIngestSummary:
     last_ts: dt.datetime | None = None
     snapshot_id: int | None = None
     docs_path: str | None = None
+    quality_report: str | None = None
     message: str = ""
 
     def as_dict(self) -> dict[str, object]:
@@ -142,6 +144,15 @@ def ingest_minute_flow(now: dt.datetime | None = None) -> MinuteIngestSummary:
     now = now or dt.datetime.now(dt.UTC)
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         summary = run_minute_ingest(lake, settings, now=now)
+        if summary.status == "loaded":
+            page = report_batch(
+                lake,
+                batch_id=summary.batch_id,
+                now=now,
+                exchange=settings.exchange,
+                data_dir=settings.data_dir,
+            )
+            summary.quality_report = str(page) if page else None
     if summary.validation == "failed":
         raise MinuteDataQualityError(
             f"minute batch {summary.batch_id} failed validation: {summary.message}; its good "

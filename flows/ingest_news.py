@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import batches, news_rows
 from flows.batches import DatasetIngestSummary
 from flows.ingest import DataQualityError
+from flows.quality_report import report_batch
 from flows.sources.base import SourceError
 from flows.sources.news import NewsBatch, NewsSource
 from quantlake.settings import Settings, load_settings
@@ -110,6 +111,15 @@ def ingest_news_flow(
     now = now or dt.datetime.now(dt.UTC)
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         summary = run_ingest_news(lake, settings, now=now)
+        if summary.status == "loaded":
+            page = report_batch(
+                lake,
+                batch_id=summary.batch_id,
+                now=now,
+                exchange=settings.exchange,
+                data_dir=settings.data_dir,
+            )
+            summary.quality_report = str(page) if page else None
     if report_to_dagster and summary.status == "loaded" and summary.validation == "passed":
         batches.report(settings, summary, tables=(schemas.RAW_NEWS, schemas.CURATED_NEWS))
     if summary.validation == "failed":

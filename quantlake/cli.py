@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from quantlake import runtime
+from quantlake import cli_quality, runtime
 from quantlake.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
+app.add_typer(cli_quality.app, name="quality")
 console = Console()
 
 DataDir = Annotated[

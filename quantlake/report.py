@@ -35,6 +35,7 @@ def ingest_table(ingest: Any) -> Table:
         ("quarantined", f"{ingest.rows_quarantined:,} rows ({rules})"),
         ("validation", ingest.validation),
         ("data docs", ingest.docs_path),
+        ("quality report", ingest.quality_report),
     ]
     rows += [("rejected input", r) for r in ingest.rejections]
     return _kv("Ingest (Prefect)", rows)

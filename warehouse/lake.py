@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from warehouse import schemas
 from warehouse.schemas import Dataset
+from warehouse.write_lock import WriteLock
 
 _EXTENSIONS = ("duckdb_extension_sqlite_scanner", "duckdb_extension_ducklake")
 
@@ -80,10 +81,7 @@ class Lakehouse:
         self.catalog = catalog
         self._lock = threading.RLock()
         self._db: duckdb.DuckDBPyConnection | None = None
-        # One reusable read cursor per thread: each statement on it autocommits, so it always
-        # sees the latest snapshot, and "USE lake" is paid once rather than per read.
-        self._local = threading.local()
-        self._readers: list[duckdb.DuckDBPyConnection] = []
+        self._writes = WriteLock(self.root / "write.lock") if catalog == "sqlite" else None
 
     # -- connection -------------------------------------------------------------------------
     def _attach_uri(self) -> str:
@@ -118,13 +116,14 @@ class Lakehouse:
                 )
                 db.execute("USE lake")
                 # One snapshot for all the DDL; IF NOT EXISTS makes reopening free.
-                db.execute("BEGIN TRANSACTION")
-                for zone in sorted({d.zone for d in schemas.ALL}):
-                    db.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
-                for dataset in schemas.ALL:
-                    db.execute(dataset.ddl())
-                _add_new_columns(db)
-                db.execute("COMMIT")
+                with self._write_turn():
+                    db.execute("BEGIN TRANSACTION")
+                    for zone in sorted({d.zone for d in schemas.ALL}):
+                        db.execute(f"CREATE SCHEMA IF NOT EXISTS {zone}")
+                    for dataset in schemas.ALL:
+                        db.execute(dataset.ddl())
+                    _add_new_columns(db)
+                    db.execute("COMMIT")
                 self._db = db
             return self._db
 
@@ -138,23 +137,8 @@ class Lakehouse:
         finally:
             cur.close()
 
-    def _reader(self) -> duckdb.DuckDBPyConnection:
-        """Return this thread's read cursor (never used for writes or inside a transaction)."""
-        db = self._database()
-        cur = getattr(self._local, "cursor", None)
-        if cur is None or getattr(self._local, "db", None) is not db:
-            cur = db.cursor()
-            cur.execute("USE lake")
-            self._local.cursor, self._local.db = cur, db
-            with self._lock:
-                self._readers.append(cur)
-        return cur
-
     def close(self) -> None:
         with self._lock:
-            for reader in self._readers:
-                reader.close()
-            self._readers.clear()
             if self._db is not None:
                 self._db.close()
                 self._db = None
@@ -168,8 +152,10 @@ class Lakehouse:
     # -- reads ------------------------------------------------------------------------------
     def current_snapshot(self) -> int:
         """Return the id of the latest committed snapshot."""
-        cur = self._reader()
-        return int(cur.execute("SELECT id FROM ducklake_current_snapshot('lake')").fetchone()[0])
+        with self.cursor() as cur:
+            return int(
+                cur.execute("SELECT id FROM ducklake_current_snapshot('lake')").fetchone()[0]
+            )
 
     def snapshots(self, *, limit: int = 50) -> list[Snapshot]:
         """Return the latest snapshots, newest first."""
@@ -207,7 +193,8 @@ class Lakehouse:
         schema: Dataset | None = None,
     ) -> pl.DataFrame:
         """Run a read-only query with parameters and return a polars frame."""
-        table = self._reader().execute(sql, params or []).fetch_arrow_table()
+        with self.cursor() as cur:
+            table = cur.execute(sql, params or []).fetch_arrow_table()
         frame = _utc(pl.from_arrow(table))
         if schema is not None and frame.is_empty():
             frame = pl.from_arrow(schema.arrow_schema().empty_table())
@@ -215,10 +202,20 @@ class Lakehouse:
 
     def count(self, dataset: Dataset, *, as_of: int | None = None) -> int:
         at = f" AT (VERSION => {int(as_of)})" if as_of is not None else ""
-        cur = self._reader()
-        return int(cur.execute(f"SELECT count(*) FROM {dataset.table}{at}").fetchone()[0])
+        with self.cursor() as cur:
+            return int(cur.execute(f"SELECT count(*) FROM {dataset.table}{at}").fetchone()[0])
 
     # -- writes -----------------------------------------------------------------------------
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        """Wait for this writer's turn at the catalog (SQLite takes one committer at a time)."""
+        if self._writes is None:
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._writes.hold():
+            yield
+
     @contextmanager
     def transaction(self, message: str, **extra: Any) -> Iterator[Transaction]:
         """Write several datasets as one atomic snapshot tagged with ``message`` and ``extra``.
@@ -227,7 +224,7 @@ class Lakehouse:
         (None when the transaction wrote nothing).
         """
         token = uuid.uuid4().hex
-        with self.cursor() as cur:
+        with self._write_turn(), self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             txn = Transaction(cur)
             try:

@@ -96,7 +96,10 @@ RAW_CORPORATE_ACTIONS = Dataset(
     "corporate_actions",
     _BATCH + (("symbol", "VARCHAR"), ("ex_session", "DATE"), ("split_ratio", "DOUBLE")),
     key=("symbol", "ex_session"),
-    description="Splits as reported by the source: new shares per old share from ex_session on.",
+    description=(
+        "Splits as reported by the source, or detected in the bars (source 'detected'): "
+        "new shares per old share from ex_session on."
+    ),
 )
 
 QUARANTINE_BARS = Dataset(
@@ -267,9 +270,37 @@ MODELS = Dataset(
         ("artifact_path", "VARCHAR"),
         ("artifact_sha256", "VARCHAR"),
         ("status", "VARCHAR"),
+        # Models work (issue 4): walk-forward folds, config and gated promotion. Appended, so
+        # older lakehouses gain them on open (null for rows written before).
+        ("feature_set_hash", "VARCHAR"),
+        ("config_version", "VARCHAR"),
+        ("n_folds", "INTEGER"),
+        ("embargo_sessions", "INTEGER"),
+        ("oos_ic_tstat", "DOUBLE"),
+        ("oos_decile_spread", "DOUBLE"),
+        ("oos_positive_fold_share", "DOUBLE"),
+        ("fold_metrics", "VARCHAR"),  # JSON list, one object per walk-forward fold
+        ("status_reason", "VARCHAR"),  # why the model holds its status (gate or person)
+        ("status_changed_at", "TIMESTAMPTZ"),
     ),
     key=("model_version",),
     description="Model registry: window, data snapshot, params, out-of-sample metrics, status.",
+)
+
+PROMOTIONS = Dataset(
+    "models",
+    "promotions",
+    (
+        ("promotion_id", "VARCHAR"),
+        ("changed_at", "TIMESTAMPTZ"),
+        ("action", "VARCHAR"),  # gate (the model asset) | promote | rollback (a person)
+        ("from_version", "VARCHAR"),  # the champion replaced; null for the first champion
+        ("to_version", "VARCHAR"),
+        ("actor", "VARCHAR"),
+        ("reason", "VARCHAR"),
+    ),
+    key=("promotion_id",),
+    description="Every change of champion: who or what made it, why, from which model to which.",
 )
 
 PREDICTIONS = Dataset(
@@ -675,6 +706,37 @@ CURATED_NEWS_SYMBOLS = Dataset(
     description="Which symbols each curated news item is about.",
 )
 
+# -- data quality reports (flows/quality_report.py) --------------------------------------------
+# One row per (run, source, dataset, symbol), plus a symbol "*" row per (source, dataset) with the
+# totals. symbol is the series id for macro; news has the "*" row only. quarantined_by_rule and
+# details are JSON (details: rule examples, gap sessions, detected splits, closures, batches).
+QUALITY_REPORTS = Dataset(
+    "meta",
+    "quality_reports",
+    (
+        ("run_id", "VARCHAR"),
+        ("source", "VARCHAR"),
+        ("dataset", "VARCHAR"),
+        ("symbol", "VARCHAR"),
+        ("created_at", "TIMESTAMPTZ"),
+        ("batch_ids", "VARCHAR"),  # JSON list of the run's batches of this source and dataset
+        ("rows_in", "BIGINT"),
+        ("rows_passed", "BIGINT"),
+        ("rows_quarantined", "BIGINT"),
+        ("quarantined_by_rule", "VARCHAR"),  # JSON {rule: rows}
+        ("conflicts", "BIGINT"),  # rows whose key arrived before with other values
+        ("gaps", "BIGINT"),  # calendar sessions missing inside the symbol's range (daily bars)
+        ("splits_found", "BIGINT"),  # unadjusted splits detected in curated (daily bars)
+        ("last_session", "DATE"),  # latest curated session (observation or publication date)
+        ("sessions_behind", "BIGINT"),  # completed sessions after last_session (bars only)
+        ("latest_knowledge_time", "TIMESTAMPTZ"),
+        ("status", "VARCHAR"),  # ok | warning | failed
+        ("details", "VARCHAR"),  # JSON
+    ),
+    key=("run_id", "source", "dataset", "symbol"),
+    description="Per-run data quality report: counts, rules, conflicts, gaps, splits, freshness.",
+)
+
 ALL: tuple[Dataset, ...] = (
     RAW_BARS,
     RAW_CORPORATE_ACTIONS,
@@ -685,6 +747,7 @@ ALL: tuple[Dataset, ...] = (
     FEATURES,
     LABELS,
     MODELS,
+    PROMOTIONS,
     PREDICTIONS,
     ORDERS,
     FILLS,
@@ -709,6 +772,7 @@ ALL: tuple[Dataset, ...] = (
     QUARANTINE_NEWS,
     CURATED_NEWS,
     CURATED_NEWS_SYMBOLS,
+    QUALITY_REPORTS,
 )
 
 BY_TABLE: dict[str, Dataset] = {d.table: d for d in ALL}

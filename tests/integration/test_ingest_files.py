@@ -97,6 +97,17 @@ def test_messy_files_land_quarantine_or_reject_and_keep_what_was_there(
             (pl.col("symbol") == "AAPL") & (pl.col("session") == dt.date(2022, 1, 31))
         )
         assert jan31.get_column("volume").to_list() == [115541590.0]
+        # The real, unreported splits in these files were detected and curated is adjusted.
+        detected = lake.read(schemas.RAW_CORPORATE_ACTIONS, where="source = 'detected'")
+        assert {"AMZN", "GOOGL", "TSLA"} <= set(detected.get_column("symbol"))
+        for symbol, ex_session, ratio in detected.select(
+            "symbol", "ex_session", "split_ratio"
+        ).iter_rows():
+            around = after.filter(pl.col("symbol") == symbol).sort("session")
+            before_split = around.filter(pl.col("session") < ex_session).tail(1)
+            on_split = around.filter(pl.col("session") == ex_session)
+            jump = on_split.get_column("open").item() / before_split.get_column("close").item()
+            assert 0.6 < jump < 1.6, (symbol, ex_session, ratio, jump)  # no split-sized gap left
 
 
 def test_a_folder_with_only_non_data_fails_loudly_and_stores_nothing_but_the_record(

@@ -18,9 +18,9 @@ NOW = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)  # Sunday; last session Fri 2
 FRIDAY = dt.date(2026, 11, 20)
 
 
-def _frame(dataset: schemas.Dataset, **values: object) -> pl.DataFrame:
-    row = {c: values.get(c) for c in dataset.column_names}
-    return pl.DataFrame([row], schema=dataset.polars_schema(), orient="row")
+def _frame(table: schemas.Dataset, **values: object) -> pl.DataFrame:
+    row = {c: values.get(c) for c in table.column_names}
+    return pl.DataFrame([row], schema=table.polars_schema(), orient="row")
 
 
 def seed(
@@ -56,6 +56,7 @@ def seed(
                 schemas.BATCHES,
                 batch_id=f"b-{source}",
                 source=source,
+                dataset="daily_bars",
                 ingested_at=NOW,
                 status=status,
                 message="m",
@@ -155,6 +156,7 @@ def test_a_failed_batch_of_another_source_still_blocks(lake: Lakehouse) -> None:
                 schemas.BATCHES,
                 batch_id="x",
                 source="file",
+                dataset="daily_bars",
                 ingested_at=NOW - dt.timedelta(hours=1),
                 status="failed",
                 message="schema",
@@ -201,3 +203,21 @@ def test_a_control_needs_who_and_why(lake: Lakehouse) -> None:
 
     with pytest.raises(ValueError, match="who"):
         record_control(lake, action="halt", actor=" ", reason="x", now=NOW)
+
+
+def test_a_failed_macro_batch_does_not_reduce_the_daily_book(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY)
+    with lake.transaction("bad macro file") as txn:
+        txn.append(
+            schemas.BATCHES,
+            _frame(
+                schemas.BATCHES,
+                batch_id="m",
+                source="fred",
+                dataset="macro",
+                ingested_at=NOW,
+                status="failed",
+                message="not a FRED file",
+            ),
+        )
+    assert check_gate(lake, Settings(), now=NOW, run_id="r").may_open

@@ -1,0 +1,199 @@
+"""The per-run data quality report: build it from the lakehouse, store it, render it, load it.
+
+A run is a set of batches (given by id, or every batch committed after a snapshot). The report
+has one row per (source, dataset, symbol) of the run and a total row per (source, dataset):
+rows in, passed and quarantined (by rule, with an example), conflicting values, calendar gaps
+and unadjusted splits in curated daily bars, and freshness. It is written to
+meta.quality_reports and as a self-contained HTML page under ``<data_dir>/reports``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flows import quality_reads as reads
+from flows.quality_rows import STATUS_ORDER, Findings, report_rows
+from validations.gaps import calendar_gaps
+from validations.splits import DetectedSplit, detect_splits
+from warehouse import schemas
+from warehouse.lake import Lakehouse
+
+
+class NoQualityReport(LookupError):
+    """The lakehouse holds no quality report (or not the one asked for)."""
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """One run's quality report: ``rows`` has exactly meta.quality_reports' columns."""
+
+    run_id: str
+    created_at: dt.datetime
+    rows: pl.DataFrame
+    # The splits found while building (not stored as objects: rows' details hold them as text).
+    detected: tuple[DetectedSplit, ...] = field(default=())
+
+    @property
+    def sources(self) -> pl.DataFrame:
+        """Return the total rows, one per (source, dataset)."""
+        return self.rows.filter(pl.col("symbol") == reads.ALL_SYMBOLS).sort("source", "dataset")
+
+    @property
+    def symbols(self) -> pl.DataFrame:
+        """Return the symbol rows, problems first (failed, warning, ok), then by name."""
+        rank = pl.col("status").replace_strict(STATUS_ORDER, return_dtype=pl.Int8)
+        mine = self.rows.filter(pl.col("symbol") != reads.ALL_SYMBOLS)
+        return mine.sort(rank, "source", "dataset", "symbol")
+
+    @property
+    def status(self) -> str:
+        """Return the worst status of the run (ok for a run without batches)."""
+        found = self.sources.get_column("status").to_list()
+        return min(found, key=STATUS_ORDER.__getitem__, default="ok")
+
+    def details(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Return a row's details as a dict."""
+        return json.loads(row["details"] or "{}")
+
+
+def build_quality_report(
+    lake: Lakehouse,
+    *,
+    batch_ids: Sequence[str] | None = None,
+    since_snapshot: int | None = None,
+    now: dt.datetime,
+    exchange: str = "XNYS",
+    run_id: str | None = None,
+) -> QualityReport:
+    """Assemble the quality report of the given batches, or of those committed after a snapshot.
+
+    ``run_id`` defaults to one derived from ``now`` and the batch ids, so building the same
+    report twice gives the same rows.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    now = now.astimezone(dt.UTC)
+    batches = reads.run_batches(lake, batch_ids=batch_ids, since_snapshot=since_snapshot)
+    ids = batches.get_column("batch_id").to_list()
+    run_id = run_id or default_run_id(ids, now=now)
+    frames, detected = [], []
+    for dataset in sorted(batches.get_column("dataset").unique()):
+        if dataset not in reads.SPECS:
+            raise ValueError(
+                f"meta.batches has dataset {dataset!r}, which the quality report does not know; "
+                f"add it to flows/quality_reads.py SPECS (known: {sorted(reads.SPECS)})"
+            )
+        mine = batches.filter(pl.col("dataset") == dataset)
+        findings = _findings(lake, reads.SPECS[dataset], mine, exchange=exchange)
+        detected.extend(findings.splits)
+        frames.append(report_rows(findings, run_id=run_id, created_at=now, exchange=exchange))
+    rows = pl.concat(frames) if frames else schemas.QUALITY_REPORTS.frame([])
+    return QualityReport(run_id, now, rows, tuple(detected))
+
+
+def _findings(
+    lake: Lakehouse, spec: reads.DatasetSpec, batches: pl.DataFrame, *, exchange: str
+) -> Findings:
+    ids = batches.get_column("batch_id").to_list()
+    counts = reads.row_counts(lake, spec, ids)
+    symbols = sorted(set(counts.get_column("symbol")) - {reads.NO_SYMBOL})
+    gaps, splits = None, ()
+    if spec.dataset == "daily_bars":
+        everyone = reads.daily_sessions(lake)
+        gaps = calendar_gaps(everyone, exchange=exchange)
+        splits = tuple(detect_splits(reads.daily_bars(lake, symbols)))
+    return Findings(
+        dataset=spec.dataset,
+        batches=batches,
+        counts=counts,
+        rules=reads.quarantined(lake, spec, ids),
+        quarantined=reads.quarantined_rows(lake, spec, ids),
+        conflicts=reads.conflicts(lake, spec, ids),
+        freshness=reads.freshness(lake, spec, symbols),
+        failed_rules=reads.failed_rules(lake, ids),
+        gaps=gaps,
+        splits=splits,
+    )
+
+
+def default_run_id(batch_ids: Sequence[str], *, now: dt.datetime) -> str:
+    """Return a run id from the time and the batches: ``20240105T223000-1a2b3c4d``."""
+    digest = hashlib.sha256("\0".join(sorted(batch_ids)).encode()).hexdigest()[:8]
+    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%S}-{digest}"
+
+
+def report_path(reports_dir: Path, run_id: str) -> Path:
+    """Return where the HTML page of ``run_id`` lives: ``<reports_dir>/quality-<run>.html``."""
+    return Path(reports_dir) / f"quality-{re.sub(r'[^A-Za-z0-9._-]', '_', run_id)}.html"
+
+
+def write_quality_report(lake: Lakehouse, report: QualityReport, *, reports_dir: Path) -> Path:
+    """Store the report's rows (idempotent) and write its HTML page; return the page's path."""
+    from flows.quality_html import render_quality_html
+
+    with lake.transaction("quality report", run_id=report.run_id) as txn:
+        txn.merge(schemas.QUALITY_REPORTS, report.rows)
+    path = report_path(reports_dir, report.run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_quality_html(report), encoding="utf-8")
+    return path
+
+
+def load_quality_report(lake: Lakehouse, *, run_id: str | None = None) -> QualityReport:
+    """Return a stored report: ``run_id``'s, or the latest one."""
+    if run_id is None:
+        latest = lake.query(
+            "SELECT run_id FROM meta.quality_reports ORDER BY created_at DESC, run_id DESC LIMIT 1"
+        )
+        if latest.is_empty():
+            raise NoQualityReport(
+                "no quality report in the lakehouse yet: run an ingest (quantlake ingest) first"
+            )
+        run_id = latest.item()
+    rows = lake.read(
+        schemas.QUALITY_REPORTS,
+        where="run_id = ?",
+        params=[run_id],
+        order_by="source, dataset, symbol",
+    )
+    if rows.is_empty():
+        raise NoQualityReport(
+            f"no quality report with run id {run_id!r}; `quantlake quality --help` shows how "
+            "to list the latest one"
+        )
+    return QualityReport(run_id, rows.get_column("created_at").max(), rows)
+
+
+def recent_runs(lake: Lakehouse, *, limit: int = 10) -> pl.DataFrame:
+    """Return the latest report runs, newest first: run_id, created_at, sources, symbols, status."""
+    return lake.query(
+        "SELECT run_id, max(created_at) AS created_at, count(*) FILTER (symbol = ?) AS sources, "
+        "count(*) FILTER (symbol <> ?) AS symbols, "
+        "['failed', 'warning', 'ok'][min(list_position(['failed', 'warning', 'ok'], status))] "
+        "AS status FROM meta.quality_reports GROUP BY run_id "
+        "ORDER BY created_at DESC, run_id DESC LIMIT ?",
+        [reads.ALL_SYMBOLS, reads.ALL_SYMBOLS, limit],
+    )
+
+
+def report_batch(
+    lake: Lakehouse, *, batch_id: str | None, now: dt.datetime, exchange: str, data_dir: Path
+) -> Path | None:
+    """Build and store the quality report of one ingest batch; return its HTML page.
+
+    Called by every ingest flow after its commit (also for a failed batch: that is when people
+    need the report most). No batch (nothing new) means no report.
+    """
+    if batch_id is None:
+        return None
+    report = build_quality_report(lake, batch_ids=[batch_id], now=now, exchange=exchange)
+    return write_quality_report(lake, report, reports_dir=data_dir / "reports")
