@@ -1,14 +1,18 @@
-"""Asset checks: feature completeness past the warm-up, and full coverage of the predictions."""
+"""Asset checks: feature completeness past the warm-up, a usable champion model, and full
+coverage of the predictions."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import dagster as dg
 
 from assets import keys
 from assets.features.compute import null_share_after_warmup
-from assets.predictions.assets import champion
+from assets.models.artifact import ArtifactError, load_artifact
+from assets.models.registry import current_champion
+from assets.predictions.assets import no_champion_reason
 from assets.resources import LakehouseResource
 from warehouse.schemas import FEATURE_COLUMNS, FEATURES, PREDICTIONS
 
@@ -44,24 +48,54 @@ def features_null_share(lakehouse: LakehouseResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
+    asset=keys.MODELS,
+    description=(
+        "models.registry holds exactly one champion and its artifact matches the recorded "
+        "sha256 (WARN when not: with no champion the trade flow holds the book)."
+    ),
+)
+def model_champion_ready(lakehouse: LakehouseResource) -> dg.AssetCheckResult:
+    """Fail when there is no champion or its artifact is missing or altered."""
+    with lakehouse.open() as lake:
+        found = current_champion(lake)
+        problem = None if found else no_champion_reason(lake)
+    if found is not None:
+        try:
+            load_artifact(Path(found["artifact_path"]), sha256=found["artifact_sha256"])
+        except ArtifactError as exc:
+            problem = str(exc)
+    return dg.AssetCheckResult(
+        passed=problem is None,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "champion": found["model_version"] if found else None,
+            "status_reason": found["status_reason"] if found else None,
+            "problem": problem or "none",
+        },
+    )
+
+
+@dg.asset_check(
     asset=keys.PREDICTIONS,
     description=(
         "The champion model scored every symbol present in the latest feature session "
-        "(WARN when not: a symbol still in its warm-up gets no score)."
+        "(WARN when not: a symbol still in its warm-up gets no score, or there is no champion)."
     ),
 )
 def predictions_cover_latest_session(lakehouse: LakehouseResource) -> dg.AssetCheckResult:
-    """Fail when the latest session has fewer predictions than symbols."""
+    """Fail when the latest session has fewer predictions than symbols, or no champion."""
     with lakehouse.open() as lake:
         session = lake.query(f"SELECT max(session) FROM {FEATURES.table}").item()
         symbols = lake.read(FEATURES, where="session = ?", params=[session]).get_column("symbol")
-        version = champion(lake)["model_version"]
+        found = current_champion(lake)
+        version = found["model_version"] if found else None
+        reason = None if found else no_champion_reason(lake)
         scored = lake.read(
             PREDICTIONS, where="session = ? AND model_version = ?", params=[session, version]
         ).get_column("symbol")
     unscored = sorted(set(symbols.to_list()) - set(scored.to_list()))
     return dg.AssetCheckResult(
-        passed=len(scored) == len(symbols) and not unscored,
+        passed=found is not None and len(scored) == len(symbols) and not unscored,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "session": str(session),
@@ -69,8 +103,9 @@ def predictions_cover_latest_session(lakehouse: LakehouseResource) -> dg.AssetCh
             "symbols": len(symbols),
             "predictions": len(scored),
             "unscored": ", ".join(unscored[:20]) or "none",
+            **({"no_champion": reason} if reason else {}),
         },
     )
 
 
-CHECKS = (features_null_share, predictions_cover_latest_session)
+CHECKS = (features_null_share, model_champion_ready, predictions_cover_latest_session)

@@ -35,6 +35,7 @@ class ModelResource(dg.ConfigurableResource):
     alpha: float
     seed: int
     models_dir: str
+    config: str | None = None
 
     def params(self) -> ModelParams:
         """Return the validated training parameters."""

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from quantlake import cli_quality, runtime
+from quantlake import cli_models, cli_quality, runtime
 from quantlake.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(cli_quality.app, name="quality")
+app.add_typer(cli_models.app, name="models")
 console = Console()
 
 DataDir = Annotated[

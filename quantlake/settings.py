@@ -31,6 +31,9 @@ class SimulatorSettings(_Frozen):
     split_rate: float = Field(0.15, ge=0)
     # Probability that any one bar is a bad tick (inconsistent OHLC, negative or missing price).
     bad_tick_rate: float = Field(0.0005, ge=0, le=0.1)
+    # Short-term cross-sectional reversal: the share of yesterday's idiosyncratic return given
+    # back today (0 = a market with no cross-sectional signal at all).
+    reversal: float = Field(0.3, ge=0, lt=1)
 
 
 class AlpacaSettings(_Frozen):
@@ -122,6 +125,9 @@ class ModelSettings(_Frozen):
     test_sessions: int = Field(63, ge=5)
     alpha: float = Field(1.0, gt=0)
     seed: int = 0
+    # Hyperparameters, walk-forward scheme and promotion gate: a TOML file like
+    # assets/models/config.toml (the default when unset).
+    config: str | None = None
 
 
 class GateSettings(_Frozen):

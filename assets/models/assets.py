@@ -1,66 +1,68 @@
-"""The model asset: walk-forward train on features + labels, save the artifact, register it.
+"""The model asset: train every configured spec walk-forward, register them, gate promotion.
 
-The model version hashes settings, features, data snapshot and train window, so it is known
-before training: a version already in the registry is verified and (re)made champion instead of
-being trained again, which makes a rerun over unchanged features write nothing.
+A model version hashes its spec, settings, feature set, data snapshot and windows, so it is
+known before training: a version already registered is only verified (its artifact checksum),
+never trained or gated again. A rerun over unchanged features therefore writes nothing, and a
+person's rollback is not undone by the next run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
 from assets import keys
-from assets.models.artifact import ModelArtifact, load_artifact, model_version, save_artifact
-from assets.models.registry import CHAMPION, registry_row, retired
-from assets.models.train import (
-    ModelParams,
-    WalkForward,
-    model_frame,
-    plan_walk_forward,
-    train_model,
+from assets.features.compute import FEATURE_LOOKBACK
+from assets.models.artifact import (
+    ModelArtifact,
+    feature_set_hash,
+    load_artifact,
+    model_identity,
+    model_version,
+    save_artifact,
 )
+from assets.models.candidates import baseline, candidate
+from assets.models.config import ModelConfig, load_config
+from assets.models.estimators import Spec
+from assets.models.promotion import decide
+from assets.models.registry import current_champion, register
+from assets.models.rows import registry_row
+from assets.models.train import ModelParams, model_frame, plan_walk_forward
+from assets.models.train import train_model as fit_spec
+from assets.models.walk_forward import WalkForward
 from assets.resources import LakehouseResource, ModelResource
 from assets.snapshots import last_change
 from warehouse.lake import Lakehouse
 from warehouse.schemas import FEATURE_COLUMNS, FEATURES, LABELS, MODELS
 
-
-def _train(
-    frame: pl.DataFrame,
-    plan: WalkForward,
-    params: ModelParams,
-    *,
-    version: str,
-    data_snapshot: int,
-    models_dir: Path,
-) -> pl.DataFrame:
-    trained = train_model(frame, plan=plan, params=params)
-    artifact = ModelArtifact(version, FEATURE_COLUMNS, params.horizon, trained.pipeline)
-    path, sha256 = save_artifact(artifact, models_dir=models_dir)
-    return registry_row(
-        version=version,
-        model=trained,
-        params=params,
-        data_snapshot=data_snapshot,
-        artifact_path=path,
-        artifact_sha256=sha256,
-        created_at=dt.datetime.now(dt.UTC),
-    )
+METADATA_COLUMNS = (
+    "oos_ic",
+    "oos_rank_ic",
+    "oos_ic_tstat",
+    "oos_hit_rate",
+    "oos_decile_spread",
+    "oos_positive_fold_share",
+    "n_train",
+    "n_test",
+    "data_snapshot",
+    "config_version",
+)
 
 
-def _make_champion(lake: Lakehouse, row: pl.DataFrame) -> int:
-    version = row.item(0, "model_version")
-    others = lake.read(
-        MODELS, where="status = ? AND model_version <> ?", params=[CHAMPION, version]
-    )
-    with lake.transaction("model", asset="models/registry", model_version=version) as txn:
-        txn.merge(MODELS, retired(others))
-        written = txn.merge(MODELS, row.with_columns(status=pl.lit(CHAMPION)))
-    return written
+def check_settings_agree(params: ModelParams, config: ModelConfig) -> None:
+    """Refuse a Ridge alpha in settings that differs from the config file's."""
+    ridge = config.algorithms.ridge
+    if ridge is not None and ridge.alpha != params.alpha:
+        raise ValueError(
+            f"QUANTLAKE_MODEL__ALPHA={params.alpha} but assets/models/config.toml (config_version "
+            f"{config.config_version}) sets [algorithms.ridge] alpha = {ridge.alpha}: "
+            "hyperparameters live in the config file; set alpha there, bump config_version "
+            "and unset QUANTLAKE_MODEL__ALPHA"
+        )
 
 
 def _read_frame(lake: Lakehouse, *, horizon: int, as_of: int) -> pl.DataFrame:
@@ -69,15 +71,92 @@ def _read_frame(lake: Lakehouse, *, horizon: int, as_of: int) -> pl.DataFrame:
     return model_frame(features, labels, horizon=horizon)
 
 
-def _metadata(row: pl.DataFrame, plan: WalkForward) -> dict[str, object]:
-    r = row.row(0, named=True)
+def _metadata(stored: pl.DataFrame, *, metric: str, champion: str | None) -> dict[str, Any]:
+    """Describe this run's models; the metrics are those of its best one by ``metric``."""
+    ranked = stored.sort(
+        pl.col(metric).fill_nan(None), "model_version", descending=[True, False], nulls_last=True
+    )
+    best = ranked.row(0, named=True)
     return {
-        **{k: r[k] for k in ("model_version", "oos_ic", "oos_rank_ic", "oos_hit_rate")},
-        **{k: r[k] for k in ("n_train", "n_test", "data_snapshot")},
-        "eval_train_window": f"{plan.train_start} .. {plan.train_end}",
-        "test_window": f"{plan.test_start} .. {plan.test_end}",
-        "train_window": f"{plan.final_start} .. {plan.final_end}",
+        "model_version": champion,
+        "candidate": best["model_version"],
+        **{name: best[name] for name in METADATA_COLUMNS},
+        "versions": "; ".join(
+            f"{v}: {s}" for v, s in ranked.select("model_version", "status").rows()
+        ),
+        "test_window": f"{best['test_start']} .. {best['test_end']}",
+        "train_window": f"{best['train_start']} .. {best['train_end']}",
+        "folds": best["n_folds"],
     }
+
+
+def _versions(
+    config: ModelConfig,
+    *,
+    params: ModelParams,
+    plan: WalkForward,
+    feature_set: str,
+    data_snapshot: int,
+) -> dict[Spec, str]:
+    """Return the model version of each configured spec on this data."""
+    return {
+        spec: model_version(
+            algorithm=spec.algorithm,
+            identity=model_identity(
+                spec=spec,
+                params=params,
+                plan=plan,
+                feature_set=feature_set,
+                data_snapshot=data_snapshot,
+            ),
+        )
+        for spec in config.specs()
+    }
+
+
+def _train_and_register(
+    lake: Lakehouse,
+    frame: pl.DataFrame,
+    new: dict[Spec, str],
+    *,
+    plan: WalkForward,
+    params: ModelParams,
+    config: ModelConfig,
+    feature_set: str,
+    data_snapshot: int,
+    models_dir: Path,
+) -> tuple[str, int]:
+    """Train the ``new`` specs, gate them against the champion, save and register them."""
+    champion = current_champion(lake)
+    trained = {s: fit_spec(frame, plan=plan, spec=s, seed=params.seed) for s in new}
+    metric = config.promotion.metric
+    verdict = decide(
+        [candidate(new[s], m, metric=metric) for s, m in trained.items()],
+        baseline=baseline(
+            champion, trained, frame=frame, plan=plan, seed=params.seed, metric=metric
+        ),
+        policy=config.promotion,
+    )
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for spec, fitted in trained.items():
+        artifact = ModelArtifact(new[spec], FEATURE_COLUMNS, params.horizon, fitted.pipeline)
+        path, sha256 = save_artifact(artifact, models_dir=models_dir)
+        rows.append(
+            registry_row(
+                fitted,
+                version=new[spec],
+                params=params,
+                config=config,
+                feature_set=feature_set,
+                data_snapshot=data_snapshot,
+                artifact_path=path,
+                artifact_sha256=sha256,
+                created_at=now,
+            )
+        )
+    before = champion["model_version"] if champion else None
+    return verdict.summary, register(lake, rows, verdict, champion_before=before, now=now)
 
 
 @dg.asset(
@@ -86,38 +165,50 @@ def _metadata(row: pl.DataFrame, plan: WalkForward) -> dict[str, object]:
     group_name="models",
     kinds={"scikitlearn", "duckdb"},
     automation_condition=dg.AutomationCondition.eager(),
-    description="Walk-forward Ridge model of forward returns; the newest is the champion.",
-    metadata={"table": MODELS.table},
+    description=(
+        "Walk-forward Ridge and gradient-boosted models of forward returns (purged, embargoed "
+        "folds); a new model becomes champion only through the promotion gate."
+    ),
+    metadata={"table": MODELS.table, "config": "assets/models/config.toml"},
 )
 def model(lakehouse: LakehouseResource, model_settings: ModelResource) -> dg.MaterializeResult:
-    """Train (or reuse) the model for the current features and register it as champion."""
+    """Train each configured spec on the current features, register it and gate promotion."""
     params = model_settings.params()
+    config = load_config(Path(model_settings.config)) if model_settings.config else load_config()
+    check_settings_agree(params, config)
+    wf = config.walk_forward
     with lakehouse.open() as lake:
         read_at = lake.current_snapshot()
         data_snapshot = last_change(lake, FEATURES, LABELS, as_of=read_at)
         frame = _read_frame(lake, horizon=params.horizon, as_of=read_at)
-        plan = plan_walk_forward(frame, params=params)
-        version = model_version(
-            params=params,
-            feature_names=FEATURE_COLUMNS,
-            data_snapshot=data_snapshot,
-            train_start=plan.final_start,
-            train_end=plan.final_end,
+        plan = plan_walk_forward(frame, params=params, folds=wf.folds, window=wf.window)
+        feature_set = feature_set_hash(FEATURE_COLUMNS, FEATURE_LOOKBACK)
+        versions = _versions(
+            config, params=params, plan=plan, feature_set=feature_set, data_snapshot=data_snapshot
         )
-        row = lake.read(MODELS, where="model_version = ?", params=[version])
-        trained = row.is_empty()
-        if trained:
-            row = _train(
+        run = list(versions.values())
+        known = lake.read(MODELS, where="list_contains(?, model_version)", params=[run])
+        for row in known.iter_rows(named=True):
+            load_artifact(Path(row["artifact_path"]), sha256=row["artifact_sha256"])
+        registered = set(known.get_column("model_version"))
+        new = {s: v for s, v in versions.items() if v not in registered}
+        decision, written = "every model of this run was already registered", 0
+        if new:
+            decision, written = _train_and_register(
+                lake,
                 frame,
-                plan,
-                params,
-                version=version,
+                new,
+                plan=plan,
+                params=params,
+                config=config,
+                feature_set=feature_set,
                 data_snapshot=data_snapshot,
                 models_dir=model_settings.artifacts,
             )
-        else:
-            load_artifact(Path(row.item(0, "artifact_path")), sha256=row.item(0, "artifact_sha256"))
-        rows_written = _make_champion(lake, row)
+        after = current_champion(lake)
+        stored = lake.read(MODELS, where="list_contains(?, model_version)", params=[run])
+    champion = after["model_version"] if after else None
+    meta = _metadata(stored, metric=config.promotion.metric, champion=champion)
     return dg.MaterializeResult(
-        metadata={**_metadata(row, plan), "trained": trained, "rows_written": rows_written}
+        metadata={**meta, "decision": decision, "trained": bool(new), "rows_written": written}
     )

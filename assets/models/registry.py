@@ -1,66 +1,179 @@
-"""Rows of the model registry (models.registry) and the status policy.
+"""The model registry (models.registry) and its champion history (models.promotions).
 
-Policy for this foundation: the newest trained model becomes the ``champion`` and the previous
-champion is ``retired`` in the same commit, so exactly one champion exists at any snapshot.
-(``challenger`` is reserved for a later promotion step that compares models before switching.)
-
-``train_start``/``train_end`` are the production model's window; ``test_start``/``test_end`` the
-out-of-sample window whose metrics are recorded, scored by a model fit on an earlier, embargoed
-window (see assets/models/train.py).
+At every snapshot at most one model is ``champion``; a model the gate did not promote is a
+``challenger``; a replaced champion is ``retired``. Each change of champion, by the model asset
+(``gate``) or a person (``promote``, ``rollback``), replaces the old champion and records who,
+why, from and to in the same commit. ``status_reason`` says why each model holds its status.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
+from typing import Any, Literal
 
 import polars as pl
 
-from assets.models.train import ALGORITHM, ModelParams, TrainedModel
-from warehouse.schemas import FEATURE_COLUMNS, MODELS
+from assets.models.artifact import load_artifact
+from assets.models.promotion import Verdict
+from warehouse.lake import Lakehouse, Transaction
+from warehouse.schemas import FEATURE_COLUMNS, MODELS, PROMOTIONS
 
 CHAMPION = "champion"
+CHALLENGER = "challenger"
 RETIRED = "retired"
+GATE_ACTOR = "models/registry asset"
+
+Action = Literal["gate", "promote", "rollback"]
 
 
-def registry_row(
+class RegistryError(RuntimeError):
+    """A registry change was refused; the message says why and what to do."""
+
+
+def current_champion(lake: Lakehouse | Transaction) -> dict[str, Any] | None:
+    """Return the champion's registry row, or None when there is none."""
+    rows = lake.query(f"SELECT * FROM {MODELS.table} WHERE status = ?", [CHAMPION])
+    if rows.height > 1:
+        raise RegistryError(
+            f"models.registry holds {rows.height} champions: "
+            "`quantlake models promote VERSION` makes one the only champion"
+        )
+    return rows.row(0, named=True) if rows.height else None
+
+
+def register(
+    lake: Lakehouse,
+    rows: list[dict[str, Any]],
+    verdict: Verdict,
     *,
-    version: str,
-    model: TrainedModel,
-    params: ModelParams,
-    data_snapshot: int,
-    artifact_path: Path,
-    artifact_sha256: str,
-    created_at: dt.datetime,
-) -> pl.DataFrame:
-    """Return the one-row registry frame of a newly trained champion."""
-    plan, oos = model.plan, model.oos
-    row = {
-        "model_version": version,
-        "created_at": created_at,
-        "algorithm": ALGORITHM,
-        "params": json.dumps(asdict(params), sort_keys=True),
-        "feature_names": json.dumps(list(FEATURE_COLUMNS)),
-        "horizon": params.horizon,
-        "train_start": plan.final_start,
-        "train_end": plan.final_end,
-        "test_start": plan.test_start,
-        "test_end": plan.test_end,
-        "n_train": model.n_train,
-        "n_test": oos.rows,
-        "data_snapshot": data_snapshot,
-        "oos_ic": oos.ic,
-        "oos_rank_ic": oos.rank_ic,
-        "oos_hit_rate": oos.hit_rate,
-        "artifact_path": str(artifact_path),
-        "artifact_sha256": artifact_sha256,
-        "status": CHAMPION,
+    champion_before: str | None,
+    now: dt.datetime,
+) -> int:
+    """Write this run's new models with the gate's statuses in one commit; return rows written.
+
+    ``champion_before`` is the champion the gate judged against: if a person changed the
+    champion meanwhile, nothing is written and the asset fails (a rerun judges afresh).
+    """
+    with lake.transaction("model", asset="models/registry", champion=verdict.champion) as txn:
+        before = current_champion(txn)
+        was = before["model_version"] if before else None
+        if was != champion_before:
+            raise RegistryError(
+                f"the champion changed from {champion_before} to {was} while the model asset "
+                "trained; nothing was registered: materialize models/registry again"
+            )
+        staged = [
+            {
+                **row,
+                "status": CHAMPION if row["model_version"] == verdict.promoted else CHALLENGER,
+                "status_reason": verdict.reasons[row["model_version"]],
+                "status_changed_at": now,
+            }
+            for row in rows
+        ]
+        if verdict.promoted is not None:
+            _record(
+                txn,
+                before,
+                verdict.promoted,
+                action="gate",
+                actor=GATE_ACTOR,
+                reason=verdict.reasons[verdict.promoted],
+                now=now,
+            )
+        return txn.merge(MODELS, MODELS.frame(staged))
+
+
+def change_champion(
+    lake: Lakehouse, version: str, *, action: Action, actor: str, reason: str, now: dt.datetime
+) -> dict[str, Any]:
+    """Make a registered model the champion for a person; return the promotion record.
+
+    The artifact must exist with its recorded sha256 and score today's feature set.
+    """
+    if not actor.strip() or not reason.strip():
+        raise RegistryError("say who (--by) and why (--reason): both are recorded")
+    found = lake.read(MODELS, where="model_version = ?", params=[version])
+    if found.is_empty():
+        raise RegistryError(f"no model {version} in models.registry: `quantlake models` lists them")
+    row = found.row(0, named=True)
+    if row["status"] == CHAMPION:
+        raise RegistryError(f"{version} is already the champion")
+    if json.loads(row["feature_names"]) != list(FEATURE_COLUMNS):
+        raise RegistryError(
+            f"{version} was trained on another feature set than features.daily holds now; "
+            "it cannot score today's features: promote a newer model"
+        )
+    load_artifact(Path(row["artifact_path"]), sha256=row["artifact_sha256"])
+    with lake.transaction(action, actor=actor, model_version=version) as txn:
+        before = current_champion(txn)
+        record = _record(txn, before, version, action=action, actor=actor, reason=reason, now=now)
+        promoted = {
+            **row,
+            "status": CHAMPION,
+            "status_changed_at": now,
+            "status_reason": f"{action} by {actor}: {reason}",
+        }
+        txn.merge(MODELS, MODELS.frame([promoted]))
+    return record
+
+
+def previous_champion(lake: Lakehouse) -> str:
+    """Return the model the current champion replaced (the target of a plain rollback)."""
+    champion = current_champion(lake)
+    if champion is None:
+        raise RegistryError("there is no champion to roll back from: name a VERSION to promote")
+    last = lake.read(
+        PROMOTIONS,
+        where="to_version = ?",
+        params=[champion["model_version"]],
+        order_by="changed_at DESC",
+    )
+    if last.is_empty() or last.item(0, "from_version") is None:
+        raise RegistryError(
+            f"champion {champion['model_version']} replaced no earlier champion: "
+            "name the VERSION to roll back to (`quantlake models` lists them)"
+        )
+    return last.item(0, "from_version")
+
+
+def _record(
+    txn: Transaction,
+    before: dict[str, Any] | None,
+    to: str,
+    *,
+    action: Action,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Retire ``before`` (the old champion) and append the promotion record."""
+    was = before["model_version"] if before else None
+    if before is not None:
+        retired = {
+            **before,
+            "status": RETIRED,
+            "status_changed_at": now,
+            "status_reason": f"replaced by {to} ({action} by {actor})",
+        }
+        txn.merge(MODELS, MODELS.frame([retired]))
+    identity = json.dumps([action, was, to, now.isoformat(), actor])
+    record = {
+        "promotion_id": hashlib.sha256(identity.encode()).hexdigest()[:16],
+        "changed_at": now,
+        "action": action,
+        "from_version": was,
+        "to_version": to,
+        "actor": actor,
+        "reason": reason,
     }
-    return pl.DataFrame([row]).select(MODELS.column_names)
+    txn.append(PROMOTIONS, PROMOTIONS.frame([record]))
+    return record
 
 
-def retired(champions: pl.DataFrame) -> pl.DataFrame:
-    """Return the given registry rows with status ``retired``."""
-    return champions.with_columns(status=pl.lit(RETIRED))
+def history(lake: Lakehouse, *, limit: int) -> pl.DataFrame:
+    """Return the latest changes of champion, newest first."""
+    return lake.read(PROMOTIONS, order_by="changed_at DESC, promotion_id").head(limit)

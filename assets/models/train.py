@@ -1,35 +1,43 @@
-"""Walk-forward training of the cross-sectional return model (pure: polars in, sklearn out).
+"""Walk-forward training of one model specification (pure: polars in, sklearn out).
 
-The out-of-sample test window is the last ``test_sessions`` sessions whose labels are known. The
-evaluation model trains on the ``train_sessions`` sessions ending ``horizon`` sessions before the
-test window, and only on rows whose label was settled before the test starts (the embargo), so
-no training label overlaps the test period. The production model is then refit on the latest
-``train_sessions`` labelled sessions. Features and the target are ranked within each session
-(see normalize.py), then scaled and fit by a Ridge regression; rows with a null are dropped.
+Features and the target are ranked within each session (normalize.py). Each fold fits the
+spec's pipeline on its purged, embargoed train rows and scores its test rows (walk_forward.py);
+metrics are summarized per fold and over every test session (metrics.py). The production
+pipeline is then refit on the final window. Rows with a null feature or label are dropped.
+Rows are kept sorted by (session, symbol) and every estimator is seeded, so the same rows,
+spec and seed give the same pipeline, bit for bit.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
+import json
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
+from assets.models.estimators import Spec, build_pipeline
+from assets.models.metrics import Metrics, session_metrics, summarize
 from assets.models.normalize import cross_sectional_ranks
+from assets.models.walk_forward import (
+    Fold,
+    WalkForward,
+    Window,
+    final_rows,
+    fold_rows,
+    plan_folds,
+)
 from warehouse.schemas import FEATURE_COLUMNS
-
-ALGORITHM = "ridge"
-MIN_ROWS_PER_SESSION = 3
 
 
 @dataclass(frozen=True)
 class ModelParams:
-    """Walk-forward settings; mirrors quantlake.settings.ModelSettings."""
+    """Horizon, window lengths and seed; mirrors quantlake.settings.ModelSettings.
+
+    ``alpha`` is kept for the settings it mirrors: the Ridge alpha now lives in
+    assets/models/config.toml, and the model asset refuses a setting that disagrees with it.
+    """
 
     horizon: int
     train_sessions: int
@@ -50,35 +58,44 @@ class ModelParams:
 
 
 @dataclass(frozen=True)
-class WalkForward:
-    """The evaluation train/test windows and the production (final) train window."""
+class FoldResult:
+    """One fold's window, its out-of-sample metrics and how many rows it trained on."""
 
-    train_start: dt.date
-    train_end: dt.date
-    test_start: dt.date
-    test_end: dt.date
-    final_start: dt.date
-    final_end: dt.date
+    fold: Fold
+    metrics: Metrics
+    n_train: int
+
+    def as_dict(self) -> dict[str, object]:
+        windows = {k: getattr(self.fold, k).isoformat() for k in self.fold.__dataclass_fields__}
+        # JSON has no NaN: an undefined metric (a constant score) is written as null.
+        metrics = {k: None if v != v else v for k, v in self.metrics.as_dict().items()}
+        return {**windows, "n_train": self.n_train, **metrics}
 
 
 @dataclass(frozen=True)
-class OutOfSample:
-    """Means over test sessions of the per-session Pearson IC, rank IC and hit rate."""
+class Evaluation:
+    """Per-fold and overall (all test sessions together) out-of-sample metrics."""
 
-    ic: float
-    rank_ic: float
-    hit_rate: float
-    sessions: int
-    rows: int
+    folds: tuple[FoldResult, ...]
+    overall: Metrics
+
+    @property
+    def positive_fold_share(self) -> float:
+        """Return the share of folds whose mean IC is positive (an undefined IC is not)."""
+        return sum(f.metrics.ic > 0 for f in self.folds) / len(self.folds)
+
+    def folds_json(self) -> str:
+        return json.dumps([f.as_dict() for f in self.folds], allow_nan=False)
 
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """The production pipeline, its evaluation and the rows each fit used."""
+    """The production pipeline, its walk-forward evaluation and the rows its fit used."""
 
+    spec: Spec
     pipeline: Pipeline
     plan: WalkForward
-    oos: OutOfSample
+    evaluation: Evaluation
     n_train: int
 
 
@@ -94,46 +111,28 @@ def model_frame(features: pl.DataFrame, labels: pl.DataFrame, *, horizon: int) -
     )
 
 
-def plan_walk_forward(frame: pl.DataFrame, *, params: ModelParams) -> WalkForward:
-    """Place the test, embargoed train and final train windows on the frame's sessions."""
-    sessions = frame.get_column("session").unique().sort().to_list()
-    labelled = frame.filter(pl.col("fwd_return").is_not_null())
-    known = labelled.get_column("session").unique().sort().to_list()
-    test = known[-params.test_sessions :]
-    train_end = sessions.index(test[0]) - params.horizon - 1 if test else -1
-    train_start = train_end - params.train_sessions + 1
-    if len(test) < params.test_sessions or train_start < 0:
-        need = params.train_sessions + params.horizon + params.test_sessions + params.horizon
-        raise ValueError(
-            f"not enough history: walk-forward needs at least {need} sessions "
-            f"(train + embargo + test + label horizon), the features hold {len(sessions)}; "
-            "ingest more history or lower QUANTLAKE_MODEL__TRAIN_SESSIONS"
-        )
-    final = known[-params.train_sessions :]
-    return WalkForward(
-        sessions[train_start], sessions[train_end], test[0], test[-1], final[0], final[-1]
+def plan_walk_forward(
+    frame: pl.DataFrame, *, params: ModelParams, folds: int, window: Window
+) -> WalkForward:
+    """Place ``folds`` folds and the final window with the settings' horizon and lengths."""
+    return plan_folds(
+        frame,
+        horizon=params.horizon,
+        train_sessions=params.train_sessions,
+        test_sessions=params.test_sessions,
+        folds=folds,
+        window=window,
     )
 
 
-def _rows(frame: pl.DataFrame, start: dt.date, end: dt.date) -> pl.DataFrame:
-    window = frame.filter(pl.col("session").is_between(start, end))
-    return window.drop_nulls([*FEATURE_COLUMNS, "fwd_return"])
-
-
-def fit(rows: pl.DataFrame, *, params: ModelParams) -> Pipeline:
-    """Fit scaler + Ridge on session-ranked features against the session-ranked forward return."""
+def fit(rows: pl.DataFrame, *, spec: Spec, seed: int) -> Pipeline:
+    """Fit ``spec`` on session-ranked features against the session-ranked forward return."""
     if rows.is_empty():
         raise ValueError("no complete training rows (features and label) in the train window")
     ranked = cross_sectional_ranks(rows, [*FEATURE_COLUMNS, "fwd_return"])
     x = ranked.select(FEATURE_COLUMNS).to_numpy().astype(np.float64)
     y = ranked.get_column("fwd_return").to_numpy().astype(np.float64)
-    pipeline = Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("ridge", Ridge(alpha=params.alpha, random_state=params.seed)),
-        ]
-    )
-    return pipeline.fit(x, y)
+    return build_pipeline(spec, seed=seed).fit(x, y)
 
 
 def predict(pipeline: Pipeline, rows: pl.DataFrame) -> np.ndarray:
@@ -142,46 +141,30 @@ def predict(pipeline: Pipeline, rows: pl.DataFrame) -> np.ndarray:
     return pipeline.predict(ranked.select(FEATURE_COLUMNS).to_numpy().astype(np.float64))
 
 
-def _demeaned_sign(column: str) -> pl.Expr:
-    return (pl.col(column) - pl.col(column).mean()).sign()
-
-
-def evaluate(pipeline: Pipeline, rows: pl.DataFrame) -> OutOfSample:
-    """Return per-session IC, rank IC and demeaned sign agreement, averaged over sessions."""
-    scored = rows.select("session", "fwd_return").with_columns(
-        pred=pl.Series(predict(pipeline, rows))
+def _fold(
+    frame: pl.DataFrame, fold: Fold, *, spec: Spec, seed: int, lag: int
+) -> tuple[FoldResult, pl.DataFrame]:
+    train, test = fold_rows(frame, fold)
+    scored = test.select("session", "symbol", "fwd_return").with_columns(
+        score=pl.Series(predict(fit(train, spec=spec, seed=seed), test), dtype=pl.Float64)
     )
-    per_session = (
-        scored.group_by("session", maintain_order=True)  # a fixed order keeps the means bitwise
-        .agg(
-            n=pl.len(),
-            ic=pl.corr("pred", "fwd_return"),
-            rank_ic=pl.corr("pred", "fwd_return", method="spearman"),
-            hit=(_demeaned_sign("pred") == _demeaned_sign("fwd_return")).mean(),
-        )
-        .filter(pl.col("n") >= MIN_ROWS_PER_SESSION)
-    )
-    if per_session.is_empty():
-        raise ValueError(f"no test session has {MIN_ROWS_PER_SESSION}+ complete rows to score")
-    # A session with constant predictions or returns has an undefined (NaN) IC: skip it.
-    means = per_session.select(pl.col("ic", "rank_ic", "hit").fill_nan(None).mean())
-    ic, rank_ic, hit = (math.nan if v is None else float(v) for v in means.row(0))
-    return OutOfSample(ic, rank_ic, hit, len(per_session), len(scored))
+    per_session = session_metrics(scored)
+    metrics = summarize(per_session, lag=lag, rows=test.height)
+    return FoldResult(fold, metrics, train.height), per_session
 
 
-def split_rows(
-    frame: pl.DataFrame, plan: WalkForward
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Return the complete (train, test, final) rows of ``plan``; train labels settle pre-test."""
-    train = _rows(frame, plan.train_start, plan.train_end).filter(
-        pl.col("label_session") < plan.test_start
-    )
-    test = _rows(frame, plan.test_start, plan.test_end)
-    return train, test, _rows(frame, plan.final_start, plan.final_end)
+def evaluate(frame: pl.DataFrame, plan: WalkForward, *, spec: Spec, seed: int) -> Evaluation:
+    """Fit and score ``spec`` on every fold of ``plan``; summarize per fold and overall."""
+    lag = plan.embargo - 1
+    results = [_fold(frame, f, spec=spec, seed=seed, lag=lag) for f in plan.folds]
+    folds = tuple(r for r, _ in results)
+    pooled = pl.concat([s for _, s in results])
+    overall = summarize(pooled, lag=lag, rows=sum(f.metrics.rows for f in folds))
+    return Evaluation(folds, overall)
 
 
-def train_model(frame: pl.DataFrame, *, plan: WalkForward, params: ModelParams) -> TrainedModel:
-    """Evaluate out of sample on ``plan``, then refit on the final window."""
-    train, test, final = split_rows(frame, plan)
-    oos = evaluate(fit(train, params=params), test)
-    return TrainedModel(fit(final, params=params), plan, oos, len(final))
+def train_model(frame: pl.DataFrame, *, plan: WalkForward, spec: Spec, seed: int) -> TrainedModel:
+    """Evaluate ``spec`` walk-forward on ``plan``, then refit it on the final window."""
+    evaluation = evaluate(frame, plan, spec=spec, seed=seed)
+    final = final_rows(frame, plan)
+    return TrainedModel(spec, fit(final, spec=spec, seed=seed), plan, evaluation, final.height)

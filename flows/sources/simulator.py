@@ -101,6 +101,7 @@ class MarketSimulator:
             rngs={s: self._rng(s) for s in _STREAMS if s != "params"},
             split_rate=self.settings.split_rate,
             bad_tick_rate=self.settings.bad_tick_rate,
+            reversal=self.settings.reversal,
         )
 
     def _bars(self, rows: np.ndarray, columns: np.ndarray) -> pl.DataFrame:
@@ -147,10 +148,21 @@ def simulate_path(
     rngs: dict[str, np.random.Generator],
     split_rate: float,
     bad_tick_rate: float,
+    reversal: float = 0.0,
 ) -> dict[str, np.ndarray]:
-    """Return unadjusted OHLCV arrays of shape (sessions, symbols) plus the split ratios."""
+    """Return unadjusted OHLCV arrays of shape (sessions, symbols) plus the split ratios.
+
+    ``reversal`` is a short-term cross-sectional reversal: each session gives back that share
+    of the previous session's idiosyncratic return (its cross-sectional deviation), a
+    documented equity anomaly that gives the demo model something real to learn. It depends
+    only on the past, so the path stays prefix-stable.
+    """
     n = len(params["beta"])
     ret, sigma = _log_returns(n_sessions, params, rngs["shocks"])
+    if reversal:
+        deviation = ret - ret.mean(axis=1, keepdims=True)
+        ret = ret.copy()
+        ret[1:] -= reversal * deviation[:-1]
     log_close = np.log(params["price0"]) + np.cumsum(ret, axis=0)
     prev_close = np.vstack([np.log(params["price0"])[None, :], log_close[:-1]])
     z = rngs["intraday"].standard_normal((n_sessions, n, 3))

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.model_config import lenient_model_config
+
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
@@ -28,6 +30,9 @@ def simulator_settings(tmp_path, monkeypatch: pytest.MonkeyPatch, prefect_server
         monkeypatch.setenv("QUANTLAKE_SOURCE", "simulator")
         monkeypatch.setenv("QUANTLAKE_SIMULATOR__N_SYMBOLS", str(n_symbols))
         monkeypatch.setenv("QUANTLAKE_HISTORY_START", "2023-01-03")
+        # These tests are about ingest and trading, not about whether a model earns promotion:
+        # a gate that admits any model keeps them independent of the simulated signal's luck.
+        monkeypatch.setenv("QUANTLAKE_MODEL__CONFIG", str(lenient_model_config(tmp_path)))
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         settings = load_settings()

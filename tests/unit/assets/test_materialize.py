@@ -1,4 +1,5 @@
-"""The daily assets materialized with Dagster on a temporary lakehouse of synthetic curated bars."""
+"""The daily assets materialized with Dagster on a temporary lakehouse of synthetic curated bars
+(with a learnable reversal, so the promotion gate has a model worth promoting)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 from assets import keys
 from assets.run import materialize_daily
 from quantlake.settings import ModelSettings, Settings
-from tests.unit.assets.bars import random_walk_bars
+from tests.unit.assets.signal_bars import reversal_bars
 from warehouse.calendar import next_session
 from warehouse.lake import Lakehouse
-from warehouse.schemas import CURATED_BARS, FEATURES, LABELS, MODELS, PREDICTIONS
+from warehouse.schemas import CURATED_BARS, FEATURES, LABELS, MODELS, PREDICTIONS, PROMOTIONS
 
 N_SYMBOLS, N_SESSIONS = 30, 800
 MODEL = ModelSettings(horizon=5, train_sessions=252, test_sessions=63, alpha=1.0, seed=0)
@@ -34,9 +35,7 @@ def settings(tmp_path: Path, lake: Lakehouse) -> Settings:
     """Settings whose lakehouse (data_dir/lake) is the ``lake`` fixture, filled with bars."""
     assert lake.root == tmp_path / "lake"
     with lake.transaction("test bars") as txn:
-        txn.merge(
-            CURATED_BARS, random_walk_bars(n_symbols=N_SYMBOLS, n_sessions=N_SESSIONS, seed=3)
-        )
+        txn.merge(CURATED_BARS, reversal_bars(n_symbols=N_SYMBOLS, n_sessions=N_SESSIONS, seed=3))
     return Settings(data_dir=tmp_path, model=MODEL)
 
 
@@ -61,7 +60,7 @@ def test_materializing_twice_writes_nothing_the_second_time(
     assert second[keys.PREDICTIONS]["rows_written"] == 0
     assert lake.current_snapshot() == after_first
     assert all(e.passed for e in second_result.get_asset_check_evaluations())
-    assert len(second_result.get_asset_check_evaluations()) == 2
+    assert len(second_result.get_asset_check_evaluations()) == 3
 
 
 def test_lakehouse_holds_features_model_and_predictions(
@@ -72,9 +71,13 @@ def test_lakehouse_holds_features_model_and_predictions(
 
     assert lake.count(FEATURES) == N_SYMBOLS * N_SESSIONS
     assert lake.count(LABELS) == N_SYMBOLS * N_SESSIONS
-    registry = lake.read(MODELS)
-    assert registry.select("model_version", "status").rows() == [(version, "champion")]
-    assert Path(registry.item(0, "artifact_path")).is_file()
+    registry = lake.read(MODELS, order_by="algorithm")
+    # Both configured algorithms are registered; the gate made exactly one the champion.
+    assert registry.get_column("algorithm").to_list() == ["gbt", "ridge"]
+    champions = registry.filter(pl.col("status") == "champion")
+    assert champions.get_column("model_version").to_list() == [version]
+    assert registry.get_column("status").sort().to_list() == ["challenger", "champion"]
+    assert all(Path(path).is_file() for path in registry.get_column("artifact_path"))
     predictions = lake.read(PREDICTIONS)
     last = lake.query("SELECT max(session) FROM curated.bars").item()
     assert predictions.get_column("session").unique().to_list() == [last]
@@ -83,7 +86,7 @@ def test_lakehouse_holds_features_model_and_predictions(
     assert predictions.get_column("score").is_finite().all()
 
 
-def test_a_new_session_adds_its_rows_and_a_new_champion(
+def test_a_new_session_adds_its_rows_and_a_refit_champion(
     settings: Settings, lake: Lakehouse
 ) -> None:
     instance = dg.DagsterInstance.ephemeral()
@@ -104,11 +107,15 @@ def test_a_new_session_adds_its_rows_and_a_new_champion(
     assert second[keys.FEATURES]["rows_written"] == N_SYMBOLS
     # New session's labels (null) plus the labels at t-5 that just became known.
     assert second[keys.FEATURES]["label_rows_written"] == 2 * N_SYMBOLS
-    assert second[keys.MODELS]["model_version"] != first[keys.MODELS]["model_version"]
-    statuses = dict(lake.read(MODELS).select("model_version", "status").rows())
-    assert statuses == {
-        first[keys.MODELS]["model_version"]: "retired",
-        second[keys.MODELS]["model_version"]: "champion",
-    }
+    # A stable refit of the champion's spec on newer data replaces it (promote_refits).
+    old, new = first[keys.MODELS]["model_version"], second[keys.MODELS]["model_version"]
+    assert new != old and new.split("-")[0] == old.split("-")[0]
+    registry = lake.read(MODELS)
+    statuses = dict(registry.select("model_version", "status").rows())
+    assert (statuses.pop(old), statuses.pop(new)) == ("retired", "champion")
+    assert sorted(statuses.values()) == ["challenger", "challenger"]
+    reason = registry.filter(pl.col("model_version") == new).item(0, "status_reason")
+    assert reason.startswith(f"promoted: refit of champion {old}'s specification")
+    assert lake.read(PROMOTIONS).select("from_version", "to_version").rows()[-1] == (old, new)
     assert second[keys.PREDICTIONS]["session"] == str(new_day)
     assert lake.read(PREDICTIONS, where="session = ?", params=[new_day]).height == N_SYMBOLS

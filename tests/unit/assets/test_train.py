@@ -1,156 +1,133 @@
-"""Walk-forward split, metrics, determinism and artifacts of the model."""
+"""Walk-forward training of a spec: fold metrics, determinism, versions and artifacts."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from scipy import stats
 
-from assets.features.compute import compute_features, labels
+from assets.features.compute import FEATURE_LOOKBACK, compute_features, labels
 from assets.models.artifact import (
     ArtifactError,
     ModelArtifact,
+    feature_set_hash,
     load_artifact,
+    model_identity,
     model_version,
     save_artifact,
 )
+from assets.models.estimators import Spec
+from assets.models.metrics import session_metrics, summarize
 from assets.models.train import (
     ModelParams,
-    evaluate,
+    fit,
     model_frame,
     plan_walk_forward,
-    split_rows,
+    predict,
     train_model,
 )
-from tests.unit.assets.bars import random_walk_bars
+from assets.models.walk_forward import fold_rows
+from tests.unit.assets.signal_bars import reversal_bars
 from warehouse.schemas import FEATURE_COLUMNS
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 PARAMS = ModelParams(horizon=5, train_sessions=120, test_sessions=20, alpha=1.0, seed=0)
+RIDGE = Spec.of("ridge", {"alpha": 1.0})
 
 
 @pytest.fixture(scope="module")
 def frame() -> pl.DataFrame:
-    bars = random_walk_bars(n_symbols=12, n_sessions=450, seed=11)
+    bars = reversal_bars(n_symbols=20, n_sessions=450, seed=11, reversal=0.5)
     features = compute_features(bars, known_at=NOW)
     return model_frame(features, labels(bars, horizon=5), horizon=5)
 
 
-def _sessions(frame: pl.DataFrame) -> list[dt.date]:
-    return frame.get_column("session").unique().sort().to_list()
+def test_fold_metrics_are_those_of_a_fit_on_the_fold_and_overall_pools_the_sessions(
+    frame: pl.DataFrame,
+) -> None:
+    plan = plan_walk_forward(frame, params=PARAMS, folds=3, window="rolling")
+    model = train_model(frame, plan=plan, spec=RIDGE, seed=0)
+    pooled, rows = [], 0
+    for result, fold in zip(model.evaluation.folds, plan.folds, strict=True):
+        train, test = fold_rows(frame, fold)
+        scored = test.select("session", "symbol", "fwd_return").with_columns(
+            score=pl.Series(predict(fit(train, spec=RIDGE, seed=0), test))
+        )
+        pooled.append(session_metrics(scored))
+        assert result.metrics == summarize(pooled[-1], lag=4, rows=test.height)
+        assert result.n_train == train.height
+        rows += test.height
+    assert model.evaluation.overall == summarize(pl.concat(pooled), lag=4, rows=rows)
+    assert model.evaluation.overall.sessions == 3 * PARAMS.test_sessions
+    # The reversal in the bars is learnable: every fold scores a positive IC.
+    assert model.evaluation.positive_fold_share == 1.0
+    assert model.evaluation.overall.ic > 0 and model.evaluation.overall.decile_spread > 0
 
 
-def test_walk_forward_windows_and_embargo(frame: pl.DataFrame) -> None:
-    plan = plan_walk_forward(frame, params=PARAMS)
-    days = _sessions(frame)
-    train, test, final = split_rows(frame, plan)
-
-    assert train.get_column("label_session").max() < plan.test_start
-    assert train.get_column("session").n_unique() == PARAMS.train_sessions
-    assert days.index(plan.test_start) - days.index(plan.train_end) == PARAMS.horizon + 1
-    assert test.get_column("session").n_unique() == PARAMS.test_sessions
-    # The test ends at the last session whose label is known: h sessions before the data ends.
-    assert plan.test_end == days[-1 - PARAMS.horizon]
-    assert plan.final_end == plan.test_end
-    assert final.get_column("session").n_unique() == PARAMS.train_sessions
-    assert final.get_column("fwd_return").null_count() == 0
+def test_fold_metrics_json_holds_every_fold(frame: pl.DataFrame) -> None:
+    plan = plan_walk_forward(frame, params=PARAMS, folds=2, window="expanding")
+    model = train_model(frame, plan=plan, spec=RIDGE, seed=0)
+    folds = pl.read_json(model.evaluation.folds_json().encode())
+    assert folds.get_column("test_start").to_list() == [
+        f.test_start.isoformat() for f in plan.folds
+    ]
+    assert folds.get_column("ic").to_list() == [f.metrics.ic for f in model.evaluation.folds]
 
 
-def test_embargo_holds_when_a_symbol_skips_sessions(frame: pl.DataFrame) -> None:
-    plan = plan_walk_forward(frame, params=PARAMS)
-    days = _sessions(frame)
-    halt = days[days.index(plan.test_start) - 3 : days.index(plan.test_start) + 3]
-    bars = random_walk_bars(n_symbols=12, n_sessions=450, seed=11).filter(
-        ~((pl.col("symbol") == "S000") & pl.col("session").is_in(halt))
-    )
-    gapped = model_frame(compute_features(bars, known_at=NOW), labels(bars, horizon=5), horizon=5)
-    assert plan_walk_forward(gapped, params=PARAMS) == plan
-    # S000's 5-bar-ahead labels now reach past the test start from inside the train window ...
-    in_window = gapped.filter(pl.col("session").is_between(plan.train_start, plan.train_end))
-    assert in_window.get_column("label_session").max() >= plan.test_start
-    # ... and the split drops exactly those rows.
-    train, _, _ = split_rows(gapped, plan)
-    assert train.get_column("label_session").max() < plan.test_start
-
-
-def test_too_little_history_is_refused(frame: pl.DataFrame) -> None:
-    short = frame.filter(pl.col("session") >= _sessions(frame)[-149])
-    with pytest.raises(ValueError, match="not enough history"):
-        plan_walk_forward(short, params=PARAMS)
-
-
-def test_training_twice_gives_identical_coefficients_version_and_bytes(
+def test_training_twice_gives_identical_coefficients_metrics_and_bytes(
     frame: pl.DataFrame, tmp_path: Path
 ) -> None:
-    plan = plan_walk_forward(frame, params=PARAMS)
+    plan = plan_walk_forward(frame, params=PARAMS, folds=3, window="rolling")
     shuffled = frame.sample(fraction=1.0, shuffle=True, seed=1).sort("session", "symbol")
-    one = train_model(frame, plan=plan, params=PARAMS)
-    two = train_model(shuffled, plan=plan, params=PARAMS)
+    one = train_model(frame, plan=plan, spec=RIDGE, seed=0)
+    two = train_model(shuffled, plan=plan, spec=RIDGE, seed=0)
     np.testing.assert_array_equal(one.pipeline[-1].coef_, two.pipeline[-1].coef_)
-    assert one.oos == two.oos
-
-    def version() -> str:
-        return model_version(
-            params=PARAMS,
-            feature_names=FEATURE_COLUMNS,
-            data_snapshot=7,
-            train_start=plan.final_start,
-            train_end=plan.final_end,
-        )
-
-    assert version() == version()
-    assert version().startswith("ridge-") and len(version()) == len("ridge-") + 12
+    assert one.evaluation == two.evaluation
     saved = [
-        save_artifact(ModelArtifact(version(), FEATURE_COLUMNS, 5, m.pipeline), models_dir=d)
+        save_artifact(ModelArtifact("ridge-x", FEATURE_COLUMNS, 5, m.pipeline), models_dir=d)
         for m, d in ((one, tmp_path / "a"), (two, tmp_path / "b"))
     ]
     assert saved[0][1] == saved[1][1]
 
 
-def test_version_changes_with_data_snapshot_and_params() -> None:
-    base = {
-        "feature_names": FEATURE_COLUMNS,
-        "train_start": dt.date(2020, 1, 2),
-        "train_end": dt.date(2021, 1, 4),
-    }
-    v = model_version(params=PARAMS, data_snapshot=7, **base)
-    assert model_version(params=PARAMS, data_snapshot=8, **base) != v
-    other = ModelParams(horizon=5, train_sessions=120, test_sessions=20, alpha=2.0, seed=0)
-    assert model_version(params=other, data_snapshot=7, **base) != v
+def test_version_names_the_algorithm_and_changes_with_what_determines_the_model(
+    frame: pl.DataFrame,
+) -> None:
+    plan = plan_walk_forward(frame, params=PARAMS, folds=3, window="rolling")
+    features = feature_set_hash(FEATURE_COLUMNS, FEATURE_LOOKBACK)
+    base = {"spec": RIDGE, "params": PARAMS, "plan": plan, "feature_set": features}
+
+    def version(**changes: object) -> str:
+        identity = model_identity(**{**base, "data_snapshot": 7, **changes})  # type: ignore[arg-type]
+        return model_version(algorithm="ridge", identity=identity)
+
+    assert version() == version()
+    assert version().startswith("ridge-") and len(version()) == len("ridge-") + 12
+    assert version(data_snapshot=8) != version()
+    assert version(spec=Spec.of("ridge", {"alpha": 2.0})) != version()
+    assert version(params=dataclasses.replace(PARAMS, seed=1)) != version()
+    assert version(feature_set="0" * 16) != version()
+    expanding = plan_walk_forward(frame, params=PARAMS, folds=3, window="expanding")
+    assert version(plan=expanding) != version()
+    # The Ridge alpha of the settings is not part of the identity: the spec carries it.
+    assert version(params=dataclasses.replace(PARAMS, alpha=3.0)) == version()
 
 
-class _ScoresFirstFeature:
-    """Stub model: the score is the (ranked) first feature column."""
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return x[:, 0]
-
-
-def test_metrics_match_scipy_per_session(frame: pl.DataFrame) -> None:
-    plan = plan_walk_forward(frame, params=PARAMS)
-    _, test, _ = split_rows(frame, plan)
-    got = evaluate(_ScoresFirstFeature(), test)  # type: ignore[arg-type]
-
-    ics, rank_ics, hits = [], [], []
-    for (_,), rows in test.partition_by("session", as_dict=True).items():
-        pred = stats.rankdata(rows.get_column(FEATURE_COLUMNS[0]).to_numpy())
-        ret = rows.get_column("fwd_return").to_numpy()
-        ics.append(stats.pearsonr(pred, ret).statistic)
-        rank_ics.append(stats.spearmanr(pred, ret).statistic)
-        hits.append(np.mean(np.sign(pred - pred.mean()) == np.sign(ret - ret.mean())))
-    assert got.ic == pytest.approx(np.mean(ics))
-    assert got.rank_ic == pytest.approx(np.mean(rank_ics))
-    assert got.hit_rate == pytest.approx(np.mean(hits))
-    assert (got.sessions, got.rows) == (PARAMS.test_sessions, test.height)
+def test_feature_set_hash_changes_with_a_lookback_or_the_order() -> None:
+    base = feature_set_hash(FEATURE_COLUMNS, FEATURE_LOOKBACK)
+    assert base == feature_set_hash(FEATURE_COLUMNS, dict(FEATURE_LOOKBACK))
+    longer = {**FEATURE_LOOKBACK, FEATURE_COLUMNS[0]: FEATURE_LOOKBACK[FEATURE_COLUMNS[0]] + 1}
+    assert feature_set_hash(FEATURE_COLUMNS, longer) != base
+    assert feature_set_hash(FEATURE_COLUMNS[::-1], FEATURE_LOOKBACK) != base
 
 
 def test_artifact_round_trip_and_checksum_mismatch(frame: pl.DataFrame, tmp_path: Path) -> None:
-    plan = plan_walk_forward(frame, params=PARAMS)
-    pipeline = train_model(frame, plan=plan, params=PARAMS).pipeline
+    plan = plan_walk_forward(frame, params=PARAMS, folds=1, window="rolling")
+    pipeline = train_model(frame, plan=plan, spec=RIDGE, seed=0).pipeline
     path, sha = save_artifact(
         ModelArtifact("ridge-000000000000", FEATURE_COLUMNS, 5, pipeline), models_dir=tmp_path
     )
