@@ -102,7 +102,8 @@ def fetch(settings: Settings, *, start: dt.date, end: dt.date) -> SourceBatch:
 def validate(
     settings: Settings, raw: pl.DataFrame, *, batch_id: str, now: dt.datetime
 ) -> ValidationOutcome:
-    """Run the daily-bars Great Expectations suite and update Data Docs."""
+    """Run the daily-bars Great Expectations suite (its Data Docs page is rendered after the
+    commit, by publish_docs)."""
     from validations.validate import validate_bars
 
     return validate_bars(
@@ -112,6 +113,7 @@ def validate(
         max_quarantine_fraction=settings.gates.max_quarantine_fraction,
         context_dir=settings.gx_dir,
         batch_id=batch_id,
+        render_docs=False,
     )
 
 
@@ -271,6 +273,14 @@ def ingest_flow(
     return summary
 
 
+@task(name="publish docs", cache_policy=NO_CACHE)
+def publish_docs(settings: Settings, *, batch_id: str) -> str:
+    """Render the batch's Data Docs page from its stored Great Expectations result."""
+    from validations.docs import publish_bar_docs
+
+    return publish_bar_docs(settings.gx_dir, batch_id=batch_id)
+
+
 @task(name="quality report", cache_policy=NO_CACHE)
 def _quality_report(
     lake: Lakehouse, settings: Settings, batch_id: str | None, now: dt.datetime
@@ -316,6 +326,8 @@ def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Inge
         notes = "; ".join(f"{r.origin}: {r.reason}" for r in batch.rejections)
         outcome = replace(outcome, status="failed", message=f"no usable rows: {notes}")
     snapshot = commit(lake, batch, raw, outcome, batch_id=bid, now=now)
+    # The Data Docs page is presentation, not verdict: rendered after the commit.
+    outcome = replace(outcome, docs_path=publish_docs(settings, batch_id=bid))
     logger.info("batch %s: %s (snapshot %s)", bid, outcome.message, snapshot)
     return _summary(batch, raw, outcome, batch_id=bid, snapshot_id=snapshot)
 

@@ -180,10 +180,15 @@ def daily_sessions(lake: Lakehouse) -> pl.DataFrame:
     return lake.query("SELECT symbol, session FROM curated.bars")
 
 
-def daily_bars(lake: Lakehouse, symbols: list[str]) -> pl.DataFrame:
-    """Return the curated daily bars of ``symbols`` (for split detection)."""
+def daily_bars(lake: Lakehouse, batch_ids: list[str]) -> pl.DataFrame:
+    """Return the daily bars of ``batch_ids`` as received (raw: unadjusted), for split detection.
+
+    Curated bars are adjusted for every split the ingest knows, including those it detected,
+    so the report looks at what arrived. A row repeated within the batches counts once.
+    """
     return lake.query(
-        "SELECT symbol, session, open, close, volume FROM curated.bars "
-        "WHERE list_contains(?, symbol) ORDER BY symbol, session",
-        [symbols],
+        "SELECT symbol, session, any_value(open) AS open, any_value(close) AS close, "
+        "any_value(volume) AS volume FROM raw.bars WHERE list_contains(?, batch_id) "
+        "AND open > 0 AND close > 0 GROUP BY symbol, session ORDER BY symbol, session",
+        [batch_ids],
     )

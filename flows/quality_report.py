@@ -110,7 +110,7 @@ def _findings(
     if spec.dataset == "daily_bars":
         everyone = reads.daily_sessions(lake)
         gaps = calendar_gaps(everyone, exchange=exchange)
-        splits = tuple(detect_splits(reads.daily_bars(lake, symbols)))
+        splits = tuple(detect_splits(reads.daily_bars(lake, ids)))
     return Findings(
         dataset=spec.dataset,
         batches=batches,

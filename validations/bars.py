@@ -1,8 +1,11 @@
 """The daily-bars data contract ("daily_bars"): its rules and the GX suite built from them.
 
 Each rule has a short stable name (stored in quarantine and in meta.validation_results), a
-severity and a scope; see :mod:`validations.rules`. The exchange's sessions and ``today`` are
-suite parameters, so the suite itself is the same for every batch.
+severity, a scope and its checks: GX expectations (class name and kwargs, see
+:mod:`validations.rules`) whose semantics polars applies to every row
+(validations/unexpected.py). The exchange's sessions and ``today`` are parameters of a run.
+Great Expectations validates the batch's per-symbol profile of failing-row counts, one
+expectation per rule (:func:`build_suite`), and its verdict decides each rule.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from validations.contract import profile_suite
 from validations.rules import Check, Parameters, Rule
 
 if TYPE_CHECKING:
@@ -201,22 +205,10 @@ RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
 
 
 def build_suite() -> ExpectationSuite:
-    """Return the daily-bars suite; each expectation's meta names its rule, check and severity."""
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
+    """Return the daily-bars suite: per rule, its count on the batch profile must be 0.
 
-    suite = gx.ExpectationSuite(name=SUITE, meta={"notes": "quantlake daily-bars data contract"})
-    for rule in RULES:
-        for i, check in enumerate(rule.checks):
-            expectation = getattr(gxe, check.expectation)(
-                **check.kwargs,
-                meta={
-                    "rule": rule.name,
-                    "check": i,
-                    "severity": rule.severity,
-                    "scope": rule.scope,
-                },
-                description=f"{rule.name} ({rule.severity}): {rule.description}",
-            )
-            suite.add_expectation(expectation)
-    return suite
+    GX validates the profile (validations/bars_profile.py): one row per symbol with, per rule,
+    how many of the symbol's rows break it; each expectation's meta names its rule and severity.
+    """
+    notes = "quantlake daily-bars contract, checked on a per-symbol profile of the batch"
+    return profile_suite(SUITE, RULES, notes=notes)

@@ -1,30 +1,22 @@
-"""Great Expectations contexts for the daily-bars suite: ephemeral, or file-based with Data Docs.
+"""The file-based Great Expectations context of a data folder, with its one Data Docs site.
 
-Everything is created add-or-update by fixed names, so running again (in this or another
-process) reuses the same datasource, suite, validation definition and checkpoint.
-GX is imported inside the functions: ``import great_expectations`` takes seconds.
+Every quantlake suite (daily, minute, macro, news) stores its results in this context and shows
+them in the same site. GX is imported inside the functions: ``import great_expectations`` takes
+seconds.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
-
-from validations.bars import SUITE, build_suite
 
 if TYPE_CHECKING:
-    import pandas as pd
-    from great_expectations.core import ExpectationSuiteValidationResult
     from great_expectations.data_context import AbstractDataContext, FileDataContext
 
 SITE = "quantlake"
 DEFAULT_DOCS_DIR = "data_docs"  # under the context directory, until build_data_docs names one
-_DATASOURCE = "quantlake_pandas"
-_ASSET = "bars"
-_BATCH_DEFINITION = "whole_frame"
-# SUMMARY keeps the stored results small whatever the batch size; validate.py lists every
-# failing row with polars and checks it against GX's count and sample (see unexpected.py).
+# For suites GX runs on the rows themselves (macro, news): SUMMARY keeps the stored results
+# small whatever the batch size, and the full list of failing rows comes from polars masks.
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
 
 
@@ -68,72 +60,3 @@ def file_context(context_dir: Path, *, docs_dir: Path | None = None) -> FileData
     _quiet(context)
     _configure_site(context, docs_dir, context_dir / DEFAULT_DOCS_DIR)
     return context
-
-
-def _validation_definition(context: AbstractDataContext) -> Any:
-    import great_expectations as gx
-
-    try:
-        source = context.data_sources.get(_DATASOURCE)
-    except KeyError:
-        source = context.data_sources.add_pandas(_DATASOURCE)
-    try:
-        asset = source.get_asset(_ASSET)
-    except LookupError:
-        asset = source.add_dataframe_asset(_ASSET)
-    try:
-        batch = asset.get_batch_definition(_BATCH_DEFINITION)
-    except KeyError:
-        batch = asset.add_batch_definition_whole_dataframe(_BATCH_DEFINITION)
-    suite = context.suites.add_or_update(build_suite())
-    return context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=SUITE, data=batch, suite=suite)
-    )
-
-
-def run_suite(
-    frame: pd.DataFrame, parameters: dict[str, Any], *, context_dir: Path | None, batch_id: str
-) -> tuple[ExpectationSuiteValidationResult, str | None]:
-    """Validate ``frame`` with the suite; return GX's result and, with a context_dir, its page.
-
-    Without ``context_dir`` the run happens in a fresh ephemeral context (nothing persisted).
-    With it, a checkpoint stores the result and updates the Data Docs site.
-    """
-    import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
-    from great_expectations.core.run_identifier import RunIdentifier
-
-    run_id = RunIdentifier(run_name=batch_id)
-    batch = {"dataframe": frame}
-    if context_dir is None:
-        context = gx.get_context(mode="ephemeral")
-        _quiet(context)
-        definition = _validation_definition(context)
-        result = definition.run(
-            batch_parameters=batch,
-            expectation_parameters=parameters,
-            result_format=RESULT_FORMAT,
-            run_id=run_id,
-        )
-        return result, None
-    context = file_context(context_dir)
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=SUITE,
-            validation_definitions=[_validation_definition(context)],
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[SITE])],
-            result_format=RESULT_FORMAT,
-        )
-    )
-    outcome = checkpoint.run(
-        batch_parameters=batch, expectation_parameters=parameters, run_id=run_id
-    )
-    ((key, result),) = outcome.run_results.items()
-    (url,) = context.get_docs_sites_urls(resource_identifier=key, site_name=SITE)
-    return result, _file_url_path(url["site_url"])
-
-
-def _file_url_path(url: str | None) -> str:
-    if url is None or not url.startswith("file://"):
-        raise RuntimeError(f"Data Docs site {SITE!r} gave {url!r}, expected a file:// URL")
-    return unquote(urlparse(url).path)

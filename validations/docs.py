@@ -1,11 +1,21 @@
-"""Build the Great Expectations Data Docs site: the suite and every stored batch result."""
+"""Data Docs of the daily-bars suite: one batch's page, or the whole site."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from validations.bars import build_suite
+from validations.bars import SUITE, build_suite
 from validations.context import SITE, file_context
+from validations.contract_run import publish_docs
+
+
+def publish_bar_docs(context_dir: Path, *, batch_id: str) -> str:
+    """Render the page of the stored daily-bars result of ``batch_id``; return its path.
+
+    Also renders the suite's page and the site index. ``validate_bars`` calls it unless told
+    not to (``render_docs=False``), in which case the ingest flow calls it after the commit.
+    """
+    return publish_docs(context_dir, suite=SUITE, batch_id=batch_id)
 
 
 def build_data_docs(context_dir: Path, docs_dir: Path) -> Path:

@@ -1,8 +1,10 @@
 """What a data-contract rule is: GX expectations plus a polars explanation of a failing row.
 
 Expectations are declared as (class name, kwargs), so declaring rules does not import GX
-(``import great_expectations`` takes seconds); :func:`validations.bars.build_suite` builds them.
-Batch rules (schema) reject the whole batch; row rules quarantine the failing rows.
+(``import great_expectations`` takes seconds). The macro and news suites build them for GX to run
+on the rows; the daily-bars checks run as polars masks with the same semantics
+(validations/unexpected.py) and GX validates their counts. Batch rules (schema) reject the whole
+batch; row rules quarantine the failing rows.
 """
 
 from __future__ import annotations

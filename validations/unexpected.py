@@ -1,11 +1,11 @@
-"""The rows an expectation finds unexpected, as a polars mask with GX's semantics.
+"""The rows a check (a GX expectation) finds unexpected, as a polars mask with GX's semantics.
 
-GX evaluates the suite and reports, per expectation, how many rows failed and the first few.
-Listing *every* failing row through GX (result_format COMPLETE) costs minutes once a batch has
-a few hundred thousand failures, so the full list comes from these masks, computed only for
-expectations GX reported failed, and checked against GX's own count and sample
-(:func:`validations.validate` raises when they disagree). The frame must have NaN already
-turned into null: pandas, which GX runs on, treats NaN as missing.
+Running expectations row by row through GX costs seconds per few hundred thousand rows, and
+listing every failing row through it (result_format COMPLETE) minutes, so the daily-bars rules
+are evaluated with these masks and GX validates only their counts (validations/bars_profile.py);
+the macro and news suites run GX on the rows and list the failing ones with the masks.
+tests/unit/validations/test_bars_gx_semantics.py holds the masks to GX's own counts. The frame
+must have NaN already turned into null: pandas, which GX runs on, treats NaN as missing.
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ def _pair_greater(kwargs: dict[str, Any]) -> pl.Expr:
 
 def _compound_duplicated(columns: list[str]) -> pl.Expr:
     # GX's default ignore_row_if="all_values_are_missing": rows whose key is entirely null are
-    # neither counted nor flagged.
+    # neither counted nor flagged. Every row of another key is considered, so the key's rows
+    # are duplicates exactly when the key repeats.
     considered = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
-    return considered & (considered.cast(pl.UInt32).sum().over(columns) > 1)
+    return considered & pl.struct(columns).is_duplicated()
 
 
 def unexpected(check: Check, params: Parameters) -> pl.Expr:
@@ -67,7 +68,10 @@ def unexpected(check: Check, params: Parameters) -> pl.Expr:
             return _pair_greater(kwargs)
         case "ExpectColumnValuesToBeInSet":
             col = pl.col(kwargs["column"])
-            return col.is_not_null() & ~col.is_in(_value(kwargs["value_set"], params))
+            values = _value(kwargs["value_set"], params)
+            if isinstance(values, pl.Series):
+                values = values.implode()  # one list of values, not a value per row
+            return col.is_not_null() & ~col.is_in(values)
         case "ExpectCompoundColumnsToBeUnique":
             return _compound_duplicated(list(kwargs["column_list"]))
     raise ValueError(

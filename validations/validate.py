@@ -1,29 +1,45 @@
-"""Validate a batch of daily bars against the suite: what passes, what is quarantined and why."""
+"""Validate a batch of daily bars: what passes, what is quarantined and why.
+
+The rules are evaluated in polars (validations/bars_profile.py: a few hundred thousand rows take
+a fraction of a second); Great Expectations validates the batch's per-symbol profile of failing
+counts and its verdict decides each rule, stored with the suite and shown in Data Docs. A batch
+rule that fails rejects the batch; rows breaking an error rule are quarantined (one row per rule,
+with a readable detail); the newest of duplicated rows is kept; warnings are counted and
+described, never quarantined.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
-from validations.bars import RULES, RULES_BY_NAME, SUITE
-from validations.context import run_suite
-from validations.report import failed_batch_rules, rule_result, rule_rows, summarize
-from validations.result import ValidationOutcome
+from validations.bars import RULES, RULES_BY_NAME, SUITE, build_suite
+from validations.bars_profile import (
+    BatchFindings,
+    batch_findings,
+    checked_frame,
+    failing_rows,
+    profile,
+    rejected_counts,
+    rule_masks,
+)
+from validations.contract import SuiteMismatch, quarantine, verdicts
+from validations.contract_run import run_profile_suite
+from validations.docs import publish_bar_docs
+from validations.report import rule_rows, summarize
+from validations.result import RuleResult, ValidationOutcome
 from validations.rules import Parameters, Rule
-from validations.unexpected import unexpected
 
-if TYPE_CHECKING:
-    import pandas as pd
+__all__ = ["ValidationMismatch", "publish_bar_docs", "rule_rows", "validate_bars"]
 
-
-__all__ = ["ValidationMismatch", "rule_rows", "validate_bars"]
-
-
-class ValidationMismatch(RuntimeError):
-    """GX and the polars row listing disagree about which rows fail an expectation."""
+ValidationMismatch = SuiteMismatch  # the name callers of validate_bars know
+_DATASOURCE = "quantlake_pandas"
+_ASSET = "daily_bar_profiles"
+_MISSING = "failed because columns are missing"
+_REJECTED = "not listed row by row: the batch failed a batch rule"
 
 
 def validate_bars(
@@ -34,13 +50,16 @@ def validate_bars(
     max_quarantine_fraction: float = 0.05,
     context_dir: Path | None = None,
     batch_id: str = "adhoc",
+    render_docs: bool = True,
 ) -> ValidationOutcome:
     """Validate daily bars; quarantine rows breaking an error rule, keep the last duplicate.
 
     ``frame`` needs row_number (unique Int64, arrival order), symbol, session, open, high, low,
     close and volume; other columns are carried through. ``today`` bounds the sessions (the
     clock is never read here). With ``context_dir`` the GX result is stored in a file context
-    there and shown in its Data Docs site (``docs_path``); without, GX runs ephemerally.
+    there and, unless ``render_docs`` is False, its Data Docs page is rendered (``docs_path``);
+    with False, call :func:`publish_bar_docs` later (after the commit: it is presentation).
+    Without ``context_dir`` GX runs ephemerally.
     """
     if not 0 <= max_quarantine_fraction <= 1:
         raise ValueError(
@@ -48,21 +67,18 @@ def validate_bars(
         )
     if clash := [c for c in ("rule", "detail") if c in frame.columns]:
         raise ValueError(f"the batch has column(s) {clash}, which quarantine adds; rename them")
-    params = Parameters.for_frame(frame, today=today, exchange=exchange)
-    gx_result, docs_path = run_suite(
-        _to_pandas(frame), params.for_gx(), context_dir=context_dir, batch_id=batch_id
-    )
-    results = _by_check(gx_result)
-    problems = failed_batch_rules(results, frame.schema)
-    # Rows are listed rule by rule only in a sound batch (columns, types, unique row_number).
-    failures = {} if problems else _failures(frame, results, params)
+    findings = batch_findings(frame)
+    facts, failures, counts = _evaluate(frame, findings, today=today, exchange=exchange)
+    gx_result, docs_path = _run(facts, context_dir=context_dir, batch_id=batch_id, docs=render_docs)
+    success = verdicts(gx_result, facts, list(RULES_BY_NAME))
     rules = tuple(
-        rule_result(r, results[r.name], failures.get(r.name), frame.height, problems.get(r.name))
+        _rule_result(r, success[r.name], counts, failures.get(r.name), findings.problems, frame)
         for r in RULES
     )
-    quarantined = _quarantine(frame, failures)
-    if problems:
-        message = "batch rejected, nothing passed: " + "; ".join(problems.values())
+    errors = {r.name for r in RULES if r.severity == "error"}  # warnings are not quarantined
+    quarantined = quarantine(frame, failures, errors)
+    if findings.problems:
+        message = "batch rejected, nothing passed: " + "; ".join(findings.problems.values())
         return ValidationOutcome(
             SUITE, frame.clear(), quarantined, rules, "failed", message, docs_path
         )
@@ -74,113 +90,58 @@ def validate_bars(
     return ValidationOutcome(SUITE, passed, quarantined, rules, status, message, docs_path)
 
 
-def _quarantine(frame: pl.DataFrame, failures: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Return the rows to quarantine: failing error-rule rows, less those a rule keeps."""
-    empty = frame.clear().with_columns(rule=pl.lit(None, pl.String), detail=pl.lit(None, pl.String))
-    return pl.concat(
-        [empty]
-        + [
-            f.filter(~pl.col("_kept")).drop("_kept")
-            for name, f in failures.items()
-            if RULES_BY_NAME[name].severity == "error"  # warnings are reported, not quarantined
-        ]
+def _evaluate(
+    frame: pl.DataFrame, findings: BatchFindings, *, today: dt.date, exchange: str
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], dict[str, int]]:
+    """Return the profile, each row rule's failing rows and every rule's count."""
+    params = Parameters.for_frame(frame, today=today, exchange=exchange)
+    checked = checked_frame(frame)
+    counts = dict(findings.counts)
+    if findings.problems:  # rows are listed rule by rule only in a sound batch
+        counts |= rejected_counts(checked, params)
+        return profile(None, counts), {}, counts
+    masks = rule_masks(checked, params)
+    return profile(masks, counts), failing_rows(frame, checked, masks, params), counts
+
+
+def _run(
+    facts: pl.DataFrame, *, context_dir: Path | None, batch_id: str, docs: bool
+) -> tuple[Any, str | None]:
+    data = facts.to_pandas()
+    data.index = data["symbol"].to_numpy()  # GX then lists failing rules' symbols by name
+    return run_profile_suite(
+        data,
+        build_suite(),
+        datasource=_DATASOURCE,
+        asset=_ASSET,
+        context_dir=context_dir,
+        batch_id=batch_id,
+        render_docs=docs,
     )
 
 
-def _to_pandas(frame: pl.DataFrame) -> pd.DataFrame:
-    """Convert for GX: dates as datetime64[ns], symbols as str objects, row_number as index.
-
-    The index makes GX report failing rows by row_number (cheaply, unlike index columns).
-    """
-    data = frame.to_pandas()
-    if frame.schema.get("session") == pl.Date:
-        data["session"] = data["session"].astype("datetime64[ns]")
-    if frame.schema.get("symbol") == pl.String:
-        data["symbol"] = data["symbol"].astype(object)
-    if frame.schema.get("row_number") == pl.Int64 and frame["row_number"].null_count() == 0:
-        data.index = data["row_number"].to_numpy()
-    return data
-
-
-def _by_check(gx_result: Any) -> dict[str, list[Any]]:
-    """Group GX's expectation results by rule, in the order of the rule's checks."""
-    grouped: dict[str, dict[int, Any]] = {rule.name: {} for rule in RULES}
-    for result in gx_result.results:
-        meta = result.expectation_config.meta
-        grouped[meta["rule"]][meta["check"]] = result
-    return {name: [checks[i] for i in sorted(checks)] for name, checks in grouped.items()}
+def _rule_result(
+    rule: Rule,
+    success: bool,
+    counts: dict[str, int],
+    failures: pl.DataFrame | None,
+    problems: dict[str, str],
+    frame: pl.DataFrame,
+) -> RuleResult:
+    """Summarize one rule: success from GX, counts and an example from polars."""
+    if success:
+        count, detail = 0, ""
+    elif rule.scope == "batch":
+        count, detail = counts[rule.name], problems.get(rule.name, _MISSING)
+    elif failures is not None:
+        count, detail = failures.height, _row_detail(failures)
+    else:
+        count, detail = counts[rule.name], _REJECTED
+    return RuleResult(rule.name, rule.severity, success, frame.height, count, detail)
 
 
-def _failures(
-    frame: pl.DataFrame, results: dict[str, list[Any]], params: Parameters
-) -> dict[str, pl.DataFrame]:
-    """Return, per row rule GX failed (warnings too), every failing row of ``frame``.
-
-    Each frame has the input columns plus ``rule``, ``detail`` and ``_kept`` (failing rows
-    the rule keeps anyway: the newest duplicate).
-    """
-    failed = {
-        (rule.name, i): res
-        for rule in RULES
-        if rule.scope == "row"
-        for i, res in enumerate(results[rule.name])
-        if not res.success
-    }
-    floats = [c for c, t in frame.schema.items() if t in (pl.Float32, pl.Float64)]
-    checked = frame.with_columns(pl.col(floats).fill_nan(None))
-    masks = {key: unexpected(RULES_BY_NAME[key[0]].checks[key[1]], params) for key in failed}
-    _verify(checked, masks, failed)
-    out = {}
-    for name in dict.fromkeys(name for name, _ in failed):
-        fails = pl.any_horizontal([m for (rule, _), m in masks.items() if rule == name])
-        out[name] = _rows(frame, checked, RULES_BY_NAME[name], fails, params)
-    return out
-
-
-def _rows(
-    frame: pl.DataFrame, checked: pl.DataFrame, rule: Rule, fails: pl.Expr, params: Parameters
-) -> pl.DataFrame:
-    if rule.detail is None:
-        raise ValueError(f"row rule {rule.name} has no detail expression (validations/bars.py)")
-    flags = checked.select(
-        _fails=fails,
-        _detail=rule.detail(params),
-        _kept=pl.lit(False) if rule.kept is None else rule.kept,
-    )
-    return (
-        frame.hstack(flags)
-        .filter(pl.col("_fails"))
-        .select(*frame.columns, rule=pl.lit(rule.name), detail="_detail", _kept="_kept")
-    )
-
-
-def _verify(
-    checked: pl.DataFrame,
-    masks: dict[tuple[str, int], pl.Expr],
-    results: dict[tuple[str, int], Any],
-) -> None:
-    """Raise unless each mask flags exactly GX's count of rows, including GX's sample rows."""
-    if not masks:
-        return
-    samples = {
-        key: [int(i) for i in res.result.get("partial_unexpected_index_list", [])]
-        for key, res in results.items()
-    }
-    row = pl.col("row_number")
-    stats = checked.select(
-        *[m.sum().alias(f"n{i}") for i, m in enumerate(masks.values())],
-        *[
-            m.filter(row.is_in(samples[k])).all().alias(f"s{i}")
-            for i, (k, m) in enumerate(masks.items())
-        ],
-    ).row(0, named=True)
-    for i, (key, res) in enumerate(results.items()):
-        expected = res.result.get("unexpected_count")
-        if expected is None:
-            raise ValidationMismatch(f"GX could not evaluate {key}: {res.exception_info}")
-        if stats[f"n{i}"] != expected or not stats[f"s{i}"]:
-            raise ValidationMismatch(
-                f"rule {key[0]} check {key[1]}: GX found {expected} failing rows, the polars mask "
-                f"{stats[f'n{i}']} (GX's sample rows all in the mask: {stats[f's{i}']}); "
-                "align validations/unexpected.py with the expectation's semantics"
-            )
+def _row_detail(failures: pl.DataFrame) -> str:
+    first = failures.row(0, named=True)
+    kept = failures.get_column("_kept").sum()
+    kept_note = f" ({kept:,} kept as the newest)" if kept else ""
+    return f"{failures.height:,} rows{kept_note}, e.g. row {first['row_number']}: {first['detail']}"
