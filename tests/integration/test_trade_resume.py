@@ -24,7 +24,7 @@ MONDAY_NIGHT = dt.datetime(2026, 11, 24, 1, tzinfo=dt.UTC)
 
 @pytest.fixture
 def settings(simulator_settings):
-    return simulator_settings(QUANTLAKE_STRATEGY__TOP_K="3")
+    return simulator_settings(QUANTLAKE_STRATEGY__TOP_K="4")
 
 
 def test_orders_recorded_by_a_killed_run_are_sent_once_sells_first(settings) -> None:
