@@ -261,8 +261,7 @@ def ingest_flow(
     now = now or dt.datetime.now(dt.UTC)
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         summary = run_ingest(lake, settings, now=now)
-        if summary.status == "loaded":
-            summary.quality_report = _quality_report(lake, settings, summary.batch_id, now)
+        summary.quality_report = _quality_report(lake, settings, summary, now)
     if report_to_dagster and summary.status == "loaded" and summary.validation == "passed":
         _report(settings, summary)
     if summary.validation == "failed":
@@ -283,15 +282,12 @@ def publish_docs(settings: Settings, *, batch_id: str) -> str:
 
 @task(name="quality report", cache_policy=NO_CACHE)
 def _quality_report(
-    lake: Lakehouse, settings: Settings, batch_id: str | None, now: dt.datetime
+    lake: Lakehouse, settings: Settings, summary: IngestSummary, now: dt.datetime
 ) -> str | None:
     """Write the batch's data quality report (lakehouse rows and an HTML page)."""
     from flows.quality_report import report_batch
 
-    page = report_batch(
-        lake, batch_id=batch_id, now=now, exchange=settings.exchange, data_dir=settings.data_dir
-    )
-    return str(page) if page else None
+    return report_batch(lake, settings, summary=summary, now=now)
 
 
 def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> IngestSummary:

@@ -124,15 +124,7 @@ def ingest_macro_flow(
     now = now or dt.datetime.now(dt.UTC)
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         summary = run_ingest_macro(lake, settings, now=now)
-        if summary.status == "loaded":
-            page = report_batch(
-                lake,
-                batch_id=summary.batch_id,
-                now=now,
-                exchange=settings.exchange,
-                data_dir=settings.data_dir,
-            )
-            summary.quality_report = str(page) if page else None
+        summary.quality_report = report_batch(lake, settings, summary=summary, now=now)
     if report_to_dagster and summary.status == "loaded" and summary.validation == "passed":
         batches.report(settings, summary, tables=(schemas.RAW_MACRO, schemas.CURATED_MACRO))
     if summary.validation == "failed":

@@ -144,15 +144,7 @@ def ingest_minute_flow(now: dt.datetime | None = None) -> MinuteIngestSummary:
     now = now or dt.datetime.now(dt.UTC)
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         summary = run_minute_ingest(lake, settings, now=now)
-        if summary.status == "loaded":
-            page = report_batch(
-                lake,
-                batch_id=summary.batch_id,
-                now=now,
-                exchange=settings.exchange,
-                data_dir=settings.data_dir,
-            )
-            summary.quality_report = str(page) if page else None
+        summary.quality_report = report_batch(lake, settings, summary=summary, now=now)
     if summary.validation == "failed":
         raise MinuteDataQualityError(
             f"minute batch {summary.batch_id} failed validation: {summary.message}; its good "

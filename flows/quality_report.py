@@ -22,6 +22,7 @@ import polars as pl
 
 from flows import quality_reads as reads
 from flows.quality_rows import STATUS_ORDER, Findings, report_rows
+from quantlake.settings import Settings
 from validations.gaps import calendar_gaps
 from validations.splits import DetectedSplit, detect_splits
 from warehouse import schemas
@@ -186,14 +187,16 @@ def recent_runs(lake: Lakehouse, *, limit: int = 10) -> pl.DataFrame:
 
 
 def report_batch(
-    lake: Lakehouse, *, batch_id: str | None, now: dt.datetime, exchange: str, data_dir: Path
-) -> Path | None:
-    """Build and store the quality report of one ingest batch; return its HTML page.
+    lake: Lakehouse, settings: Settings, *, summary: Any, now: dt.datetime
+) -> str | None:
+    """Build and store the quality report of an ingest run's batch; return its HTML page.
 
-    Called by every ingest flow after its commit (also for a failed batch: that is when people
-    need the report most). No batch (nothing new) means no report.
+    Every ingest flow calls this after its commit, also for a failed batch (that is when people
+    need the report most). A run that loaded nothing new gets no report.
     """
-    if batch_id is None:
+    if summary.status != "loaded" or summary.batch_id is None:
         return None
-    report = build_quality_report(lake, batch_ids=[batch_id], now=now, exchange=exchange)
-    return write_quality_report(lake, report, reports_dir=data_dir / "reports")
+    report = build_quality_report(
+        lake, batch_ids=[summary.batch_id], now=now, exchange=settings.exchange
+    )
+    return str(write_quality_report(lake, report, reports_dir=settings.data_dir / "reports"))
