@@ -1,5 +1,6 @@
 """Asset checks: feature completeness past the warm-up, a usable champion model, and full
-coverage of the predictions."""
+coverage of the predictions; ``CHECKS`` also gathers drift, label leakage, row counts
+(assets/checks_features.py) and freshness (assets/checks_freshness.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets import keys
+from assets.checks_features import FEATURE_CHECKS
+from assets.checks_freshness import FRESHNESS_CHECKS
 from assets.features.compute import null_share_after_warmup
 from assets.models.artifact import ArtifactError, load_artifact
 from assets.models.registry import current_champion
@@ -108,4 +111,10 @@ def predictions_cover_latest_session(lakehouse: LakehouseResource) -> dg.AssetCh
     )
 
 
-CHECKS = (features_null_share, model_champion_ready, predictions_cover_latest_session)
+CHECKS = (
+    features_null_share,
+    model_champion_ready,
+    predictions_cover_latest_session,
+    *FEATURE_CHECKS,
+    *FRESHNESS_CHECKS,
+)

@@ -1,9 +1,11 @@
 """The quantlake Dagster code location: one Definitions built from explicit settings.
 
 ``defs`` reads quantlake settings (QUANTLAKE_* variables, .env) when Dagster loads this module.
-Automation: every daily asset is ``eager``; the Prefect ingest flow reports a runless
-materialization of curated/bars, and the sensor below, evaluated by the Dagster daemon, then
-requests features -> model -> predictions in one run (checks ride along). The sensor is declared
+Automation: features and predictions are partitioned on exchange sessions and ``eager``; the
+Prefect ingest flow reports a runless materialization of curated/bars, and the sensor below,
+evaluated by the Dagster daemon, then requests the latest session's features partition, and the
+predictions partition once the features (or a new model) land. The model trains when first
+missing, then weekly and when the drift check fails (assets/retrain.py). The sensor is declared
 RUNNING in code because Dagster's implicit ``default_automation_condition_sensor`` starts STOPPED.
 """
 
@@ -18,6 +20,7 @@ from assets.checks import CHECKS
 from assets.daily import DAILY_ASSETS, daily_assets_job
 from assets.external import EXTERNAL_ASSETS
 from assets.resources import build_resources, options_from_settings
+from assets.retrain import RETRAIN_JOBS, RETRAIN_SCHEDULES, RETRAIN_SENSORS
 
 AUTOMATION_SENSOR = "quantlake_automation"
 
@@ -36,8 +39,9 @@ def build_definitions(
     return dg.Definitions(
         assets=[*EXTERNAL_ASSETS, *DAILY_ASSETS],
         asset_checks=list(CHECKS),
-        jobs=[daily_assets_job],
-        sensors=[automation],
+        jobs=[daily_assets_job, *RETRAIN_JOBS],
+        schedules=list(RETRAIN_SCHEDULES),
+        sensors=[automation, *RETRAIN_SENSORS],
         resources=build_resources(
             lake_root=lake_root, catalog=catalog, models_dir=models_dir, model=model
         ),

@@ -32,10 +32,10 @@ class ModelResource(dg.ConfigurableResource):
     horizon: int
     train_sessions: int
     test_sessions: int
-    alpha: float
     seed: int
     models_dir: str
     config: str | None = None
+    retrain_every_sessions: int = 5
 
     def params(self) -> ModelParams:
         """Return the validated training parameters."""
@@ -43,7 +43,6 @@ class ModelResource(dg.ConfigurableResource):
             horizon=self.horizon,
             train_sessions=self.train_sessions,
             test_sessions=self.test_sessions,
-            alpha=self.alpha,
             seed=self.seed,
         )
 

@@ -72,8 +72,20 @@ def run(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the summary as JSON to this file.")
     ] = None,
+    retrain: Annotated[
+        bool | None,
+        typer.Option(
+            "--retrain/--no-retrain",
+            help="Retrain the model now (--retrain) or only if none exists (--no-retrain). "
+            "Default: when due, every QUANTLAKE_MODEL__RETRAIN_EVERY_SESSIONS sessions.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run one full daily cycle: ingest -> validate -> features -> model -> predictions -> trade.
+
+    Features are computed only for the sessions whose bars changed (a new session, or a
+    symbol's history after a split adjustment); the model is retrained when due.
 
     Ends with a summary: rows loaded and quarantined, validation result, model metric, orders,
     positions, Data Docs path and the time each stage took. Safe to repeat: a second run on the
@@ -104,7 +116,7 @@ def run(
             current.append(progress.add_task(labels[stage], total=None))
 
         try:
-            result = run_cycle(settings, now=_utc(now), on_stage=on_stage)
+            result = run_cycle(settings, now=_utc(now), on_stage=on_stage, retrain=retrain)
         except DataQualityError as exc:
             console.print(f"[bold red]Ingest failed validation[/]: {exc}")
             raise typer.Exit(1) from exc

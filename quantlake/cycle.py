@@ -35,12 +35,17 @@ Stage = Callable[[str], None]
 
 
 def run_cycle(
-    settings: Settings, *, now: dt.datetime | None = None, on_stage: Stage = print
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    on_stage: Stage = print,
+    retrain: bool | None = None,
 ) -> CycleResult:
     """Run ingest, materialize features/model/predictions, then trade; return what happened.
 
     A trade refusal (stale or failed data, no champion) is a result, not a crash: it is
-    returned in ``refused``. Ingest validation failures raise DataQualityError.
+    returned in ``refused``. Ingest validation failures raise DataQualityError. ``retrain``:
+    None retrains the model when due, True always, False only when there is none.
     """
     now = now or dt.datetime.now(dt.UTC)
     result = CycleResult()
@@ -54,7 +59,7 @@ def run_cycle(
 
     on_stage("assets")
     t0 = time.perf_counter()
-    result.assets = _materialize(settings, as_of=now)
+    result.assets = _materialize(settings, as_of=now, retrain=retrain)
     result.timings["assets"] = time.perf_counter() - t0
 
     on_stage("trade")
@@ -70,7 +75,9 @@ def run_cycle(
     return result
 
 
-def _materialize(settings: Settings, *, as_of: dt.datetime) -> dict[str, Any]:
+def _materialize(
+    settings: Settings, *, as_of: dt.datetime, retrain: bool | None = None
+) -> dict[str, Any]:
     """Materialize features -> model -> predictions in the persistent Dagster instance and
     return what a person wants to see about them (read back from the lakehouse)."""
     import dagster as dg
@@ -80,7 +87,7 @@ def _materialize(settings: Settings, *, as_of: dt.datetime) -> dict[str, Any]:
 
     instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     try:
-        run = materialize_daily(instance=instance, settings=settings, as_of=as_of)
+        run = materialize_daily(instance=instance, settings=settings, as_of=as_of, retrain=retrain)
     finally:
         instance.dispose()
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
@@ -94,7 +101,18 @@ def _materialize(settings: Settings, *, as_of: dt.datetime) -> dict[str, Any]:
             "SELECT count(*) FROM predictions.daily WHERE session = ?", [latest]
         ).item()
         n_feat = lake.query("SELECT count(*) FROM features.daily").item()
-    out: dict[str, Any] = {"dagster run": run.run_id, "feature rows": f"{n_feat:,}"}
+    sessions = (
+        str(run.first_session)
+        if run.first_session == run.last_session
+        else f"{run.first_session} .. {run.last_session}"
+    )
+    out: dict[str, Any] = {
+        "dagster runs": run.run_id,
+        "feature sessions computed": sessions,
+        "feature rows": f"{n_feat:,}",
+        "model retrained": run.retrain
+        or "no (not due: see QUANTLAKE_MODEL__RETRAIN_EVERY_SESSIONS)",
+    }
     if not champion.is_empty():
         m = champion.row(0, named=True)
         out["model (champion)"] = m["model_version"]

@@ -1,4 +1,5 @@
-"""The features asset: curated bars in, features.daily and features.labels out, one commit.
+"""The features asset: curated bars in, features.daily and features.labels out, one commit per
+run of session partitions.
 
 Labels are written by this asset rather than a separate one so that features and the labels
 they are trained against always change in the same snapshot.
@@ -10,6 +11,7 @@ import datetime as dt
 import time
 
 import dagster as dg
+import polars as pl
 from dagster import AssetExecutionContext
 
 from assets import keys
@@ -22,6 +24,8 @@ from assets.features.compute import (
     point_in_time_bars,
 )
 from assets.features.provenance import with_curated_snapshot
+from assets.features.window import HISTORY_SESSIONS, history_start, sessions_after, sessions_before
+from assets.partitions import EXCHANGE, SESSIONS, session_of
 from assets.resources import LakehouseResource, ModelResource
 from assets.snapshots import last_change
 from warehouse.schemas import CURATED_BARS, FEATURES, LABELS
@@ -40,11 +44,18 @@ def known_at(context: AssetExecutionContext) -> dt.datetime:
     deps=[keys.CURATED_BARS],
     group_name="features",
     kinds={"polars", "duckdb"},
+    partitions_def=SESSIONS,
+    # A range of sessions (a backfill) runs as one job: one read, one compute, one commit.
+    backfill_policy=dg.BackfillPolicy.single_run(),
     automation_condition=dg.AutomationCondition.eager(),
-    description="Point-in-time daily features per symbol, plus forward-return labels.",
+    description=(
+        "Point-in-time daily features per symbol, plus forward-return labels; one partition per "
+        "exchange session, computed from that session's bars and the lookback before them."
+    ),
     metadata={
         "table": FEATURES.table,
         "labels_table": LABELS.table,
+        "history_sessions_read": HISTORY_SESSIONS,
         "features": {
             name: f"{doc} Inputs: {', '.join(FEATURE_INPUTS[name])}. "
             f"Lookback {FEATURE_LOOKBACK[name]} bars."
@@ -57,18 +68,42 @@ def features(
     lakehouse: LakehouseResource,
     model_settings: ModelResource,
 ) -> dg.MaterializeResult:
-    """Compute features and labels from curated bars and merge them (rerun writes nothing)."""
+    """Compute the partitions' features and labels and merge them (a rerun writes nothing)."""
+    keys_range = context.partition_key_range
+    first, last = session_of(keys_range.start), session_of(keys_range.end)
     horizon = model_settings.params().horizon
     with lakehouse.open() as lake:
         read_at = lake.current_snapshot()
         curated_snapshot = last_change(lake, CURATED_BARS, as_of=read_at)
-        bars = lake.read(CURATED_BARS, as_of=read_at)
+        bars = lake.read(
+            CURATED_BARS,
+            where="session BETWEEN ? AND ?",
+            # Through h sessions after the range: its last labels need them (features do not
+            # read them: each row is computed from bars at or before its session).
+            params=[
+                history_start(first, exchange=EXCHANGE),
+                sessions_after(last, horizon, exchange=EXCHANGE),
+            ],
+            as_of=read_at,
+        )
+        in_range = pl.col("session").is_between(first, last)
+        if bars.filter(in_range).is_empty():
+            raise dg.Failure(
+                f"no curated bars for sessions {first} .. {last}: ingest them first "
+                "(quantlake ingest), then materialize these partitions again"
+            )
         started = time.perf_counter()
         now = known_at(context)
-        frame = compute_features(bars, known_at=now)
-        label_frame = labels(point_in_time_bars(bars, known_at=now), horizon=horizon)
+        frame = compute_features(bars.filter(pl.col("session") <= last), known_at=now)
+        frame = frame.filter(in_range)
+        label_from = sessions_before(first, horizon, exchange=EXCHANGE)
+        label_frame = labels(point_in_time_bars(bars, known_at=now), horizon=horizon).filter(
+            pl.col("session").is_between(label_from, last)
+        )
         seconds = time.perf_counter() - started
-        stored = lake.read(FEATURES, as_of=read_at)
+        stored = lake.read(
+            FEATURES, where="session BETWEEN ? AND ?", params=[first, last], as_of=read_at
+        )
         frame = with_curated_snapshot(frame, stored, curated_snapshot=curated_snapshot)
         with lake.transaction("features", asset="features/daily", read_at=read_at) as txn:
             written = txn.merge(FEATURES, frame)
@@ -79,7 +114,10 @@ def features(
         metadata={
             "rows": len(frame),
             "sessions": frame.get_column("session").n_unique(),
+            "first_session": str(first),
+            "last_session": str(last),
             "symbols": frame.get_column("symbol").n_unique(),
+            "bars_read": len(bars),
             "curated_snapshot": curated_snapshot,
             "snapshot_read": read_at,
             "snapshot_written": committed,

@@ -53,18 +53,6 @@ METADATA_COLUMNS = (
 )
 
 
-def check_settings_agree(params: ModelParams, config: ModelConfig) -> None:
-    """Refuse a Ridge alpha in settings that differs from the config file's."""
-    ridge = config.algorithms.ridge
-    if ridge is not None and ridge.alpha != params.alpha:
-        raise ValueError(
-            f"QUANTLAKE_MODEL__ALPHA={params.alpha} but assets/models/config.toml (config_version "
-            f"{config.config_version}) sets [algorithms.ridge] alpha = {ridge.alpha}: "
-            "hyperparameters live in the config file; set alpha there, bump config_version "
-            "and unset QUANTLAKE_MODEL__ALPHA"
-        )
-
-
 def _read_frame(lake: Lakehouse, *, horizon: int, as_of: int) -> pl.DataFrame:
     features = lake.read(FEATURES, as_of=as_of)
     labels = lake.read(LABELS, where="horizon = ?", params=[horizon], as_of=as_of)
@@ -164,7 +152,14 @@ def _train_and_register(
     deps=[keys.FEATURES],
     group_name="models",
     kinds={"scikitlearn", "duckdb"},
-    automation_condition=dg.AutomationCondition.eager(),
+    # Trained when features first exist; after that by the weekly schedule and when the drift
+    # check fails (assets/retrain.py) or by `quantlake run` when a retrain is due, not on
+    # every new session.
+    automation_condition=(
+        dg.AutomationCondition.missing()
+        & dg.AutomationCondition.any_deps_updated()
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label("first training"),
     description=(
         "Walk-forward Ridge and gradient-boosted models of forward returns (purged, embargoed "
         "folds); a new model becomes champion only through the promotion gate."
@@ -175,7 +170,6 @@ def model(lakehouse: LakehouseResource, model_settings: ModelResource) -> dg.Mat
     """Train each configured spec on the current features, register it and gate promotion."""
     params = model_settings.params()
     config = load_config(Path(model_settings.config)) if model_settings.config else load_config()
-    check_settings_agree(params, config)
     wf = config.walk_forward
     with lakehouse.open() as lake:
         read_at = lake.current_snapshot()

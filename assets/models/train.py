@@ -35,14 +35,12 @@ from warehouse.schemas import FEATURE_COLUMNS
 class ModelParams:
     """Horizon, window lengths and seed; mirrors quantlake.settings.ModelSettings.
 
-    ``alpha`` is kept for the settings it mirrors: the Ridge alpha now lives in
-    assets/models/config.toml, and the model asset refuses a setting that disagrees with it.
+    Hyperparameters (the Ridge alpha among them) live in assets/models/config.toml.
     """
 
     horizon: int
     train_sessions: int
     test_sessions: int
-    alpha: float
     seed: int
 
     def __post_init__(self) -> None:
@@ -53,8 +51,6 @@ class ModelParams:
                 f"need train_sessions >= 60 and test_sessions >= 5, got "
                 f"{self.train_sessions} and {self.test_sessions}"
             )
-        if not self.alpha > 0:
-            raise ValueError(f"alpha must be positive, got {self.alpha}")
 
 
 @dataclass(frozen=True)

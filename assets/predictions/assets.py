@@ -1,4 +1,4 @@
-"""The predictions asset: score the latest session's features with the champion model."""
+"""The predictions asset: score each session partition's features with the champion model."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import polars as pl
 from assets import keys
 from assets.models.artifact import load_artifact
 from assets.models.registry import current_champion
-from assets.predictions.compute import latest_session, score_session
+from assets.partitions import SESSIONS, session_of
+from assets.predictions.compute import score_session
 from assets.resources import LakehouseResource
 from assets.snapshots import last_change
 from warehouse.lake import Lakehouse
@@ -35,9 +36,10 @@ def keep_unchanged_created_at(scores: pl.DataFrame, stored: pl.DataFrame) -> pl.
     over the same features writes nothing."""
     if stored.is_empty():
         return scores
-    same = stored.select("symbol", "score", "features_snapshot", pl.col("created_at").alias("_c"))
+    on = ["symbol", "session", "score", "features_snapshot"]
+    same = stored.select(*on, pl.col("created_at").alias("_c"))
     return (
-        scores.join(same, on=["symbol", "score", "features_snapshot"], how="left")
+        scores.join(same, on=on, how="left")
         .with_columns(pl.coalesce("_c", "created_at").alias("created_at"))
         .drop("_c")
     )
@@ -48,22 +50,34 @@ def keep_unchanged_created_at(scores: pl.DataFrame, stored: pl.DataFrame) -> pl.
     deps=[keys.MODELS, keys.FEATURES],
     group_name="predictions",
     kinds={"scikitlearn", "duckdb"},
+    partitions_def=SESSIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     automation_condition=dg.AutomationCondition.eager(),
-    description="Champion-model score per symbol for the latest feature session.",
+    description=(
+        "Champion-model score per symbol per session (one partition per exchange session), "
+        "with the model version and the features snapshot scored."
+    ),
     metadata={"table": PREDICTIONS.table},
 )
-def predictions(lakehouse: LakehouseResource) -> dg.MaterializeResult:
-    """Score the latest session and merge the scores (a rerun over the same features writes
-    nothing; corrected features re-score)."""
+def predictions(
+    context,  # noqa: ANN001 - Dagster rejects string annotations here
+    lakehouse: LakehouseResource,
+) -> dg.MaterializeResult:
+    """Score the partitions' sessions and merge the scores (a rerun over the same features
+    writes nothing; corrected features re-score)."""
+    keys_range = context.partition_key_range
+    first, last = session_of(keys_range.start), session_of(keys_range.end)
     with lakehouse.open() as lake:
         read_at = lake.current_snapshot()
         features_snapshot = last_change(lake, FEATURES, as_of=read_at)
-        session = latest_session(
-            lake.query(
-                f"SELECT max(session) AS session FROM {FEATURES.table} AT (VERSION => ?)", [read_at]
-            ).drop_nulls()
+        features = lake.read(
+            FEATURES, where="session BETWEEN ? AND ?", params=[first, last], as_of=read_at
         )
-        features = lake.read(FEATURES, where="session = ?", params=[session], as_of=read_at)
+        if features.is_empty():
+            raise dg.Failure(
+                f"features.daily has no rows for sessions {first} .. {last}: materialize those "
+                "features partitions first"
+            )
         model = current_champion(lake)
         if model is None:
             # No champion is a state, not a failure: the trade flow sees no predictions and
@@ -72,34 +86,41 @@ def predictions(lakehouse: LakehouseResource) -> dg.MaterializeResult:
                 metadata={
                     "rows": 0,
                     "rows_written": 0,
-                    "session": str(session),
+                    "session": str(last),
                     "model_version": None,
                     "no_champion": no_champion_reason(lake),
                 }
             )
         artifact = load_artifact(Path(model["artifact_path"]), sha256=model["artifact_sha256"])
-        scores = score_session(features, artifact, session=session).with_columns(
+        sessions = features.get_column("session").unique().sort().to_list()
+        scores = pl.concat(
+            [score_session(features, artifact, session=day) for day in sessions]
+        ).with_columns(
             model_version=pl.lit(artifact.model_version),
             features_snapshot=pl.lit(features_snapshot, dtype=pl.Int64),
             created_at=pl.lit(dt.datetime.now(dt.UTC)),
         )
         stored = lake.read(
             PREDICTIONS,
-            where="session = ? AND model_version = ?",
-            params=[session, artifact.model_version],
+            where="session BETWEEN ? AND ? AND model_version = ?",
+            params=[first, last, artifact.model_version],
             as_of=read_at,
         )
         scores = keep_unchanged_created_at(scores, stored)
-        with lake.transaction("predictions", asset="predictions/daily") as txn:
+        with lake.transaction("predictions", asset="predictions/daily", read_at=read_at) as txn:
             # Merge, not insert: corrected features for the session must re-score it.
             written = txn.merge(PREDICTIONS, scores)
+    committed = dg.MetadataValue.null() if txn.snapshot_id is None else txn.snapshot_id
     return dg.MaterializeResult(
         metadata={
             "rows": len(scores),
             "rows_written": written,
-            "session": str(session),
+            "session": str(last),
+            "sessions": len(sessions),
             "model_version": artifact.model_version,
             "features_snapshot": features_snapshot,
+            "snapshot_read": read_at,
+            "snapshot_written": committed,
             "symbols_without_score": features.height - scores.height,
         }
     )

@@ -10,8 +10,10 @@ import pytest
 
 from assets import keys
 from assets.definitions import AUTOMATION_SENSOR, build_definitions
+from assets.partitions import SESSIONS
+from assets.retrain import RETRAIN_JOB, RETRAIN_SCHEDULE, RETRAIN_SENSOR
 
-MODEL = {"horizon": 5, "train_sessions": 252, "test_sessions": 63, "alpha": 1.0, "seed": 0}
+MODEL = {"horizon": 5, "train_sessions": 252, "test_sessions": 63, "seed": 0}
 
 
 @pytest.fixture
@@ -54,10 +56,16 @@ def test_daily_job_selects_the_three_assets(defs: dg.Definitions) -> None:
     }
 
 
-def test_one_automation_sensor_running_by_default(defs: dg.Definitions) -> None:
-    sensors = defs.get_repository_def().sensor_defs
-    assert [s.name for s in sensors] == [AUTOMATION_SENSOR]
-    assert sensors[0].default_status == dg.DefaultSensorStatus.RUNNING
+def test_automation_drift_retrain_and_weekly_schedule_run_by_default(
+    defs: dg.Definitions,
+) -> None:
+    repository = defs.get_repository_def()
+    sensors = {s.name: s for s in repository.sensor_defs}
+    assert set(sensors) == {AUTOMATION_SENSOR, RETRAIN_SENSOR}
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
+    (weekly,) = repository.schedule_defs
+    assert weekly.name == RETRAIN_SCHEDULE and weekly.job_name == RETRAIN_JOB
+    assert weekly.default_status == dg.DefaultScheduleStatus.RUNNING
 
 
 def test_invalid_model_settings_fail_at_load(tmp_path: Path) -> None:
@@ -70,15 +78,66 @@ def test_invalid_model_settings_fail_at_load(tmp_path: Path) -> None:
         )
 
 
-def test_curated_bars_event_requests_the_whole_chain(defs: dg.Definitions) -> None:
+def _tick(
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: object
+) -> dg.AutomationResult:
+    return dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+
+
+def test_curated_bars_event_requests_the_whole_chain_tick_by_tick(defs: dg.Definitions) -> None:
     instance = dg.DagsterInstance.ephemeral()
-    before = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    before = _tick(defs, instance, None)
     # curated/bars was never reported, so nothing downstream may run yet.
     assert before.total_requested == 0
 
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=keys.CURATED_BARS))
-    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
+    first = _tick(defs, instance, before.cursor)
+    # Only the latest session's features partition: older sessions are a backfill's job.
+    latest = SESSIONS.get_last_partition_key()
+    assert first.get_requested_partitions(keys.FEATURES) == {latest}
+    assert first.total_requested == 1
 
-    for key in (keys.FEATURES, keys.MODELS, keys.PREDICTIONS):
-        assert after.get_num_requested(key) == 1, key
-    assert after.total_requested == 3
+    # A partitioned and an unpartitioned asset cannot share a run: the model follows next tick.
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=keys.FEATURES, partition=latest)
+    )
+    second = _tick(defs, instance, first.cursor)
+    assert second.get_num_requested(keys.MODELS) == 1
+    assert second.get_num_requested(keys.PREDICTIONS) == 0  # its model is still missing
+
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=keys.MODELS))
+    third = _tick(defs, instance, second.cursor)
+    assert third.get_requested_partitions(keys.PREDICTIONS) == {latest}
+    assert third.get_num_requested(keys.MODELS) == 0
+
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=keys.PREDICTIONS, partition=latest)
+    )
+    scored = _tick(defs, instance, third.cursor)
+    assert scored.total_requested == 0
+    # New features (a corrected session) do not retrain the model (weekly, or on drift), but
+    # do score predictions again.
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=keys.FEATURES, partition=latest)
+    )
+    fourth = _tick(defs, instance, scored.cursor)
+    assert fourth.get_num_requested(keys.MODELS) == 0
+    assert fourth.get_requested_partitions(keys.PREDICTIONS) == {latest}
+
+
+def test_partitions_are_exchange_sessions() -> None:
+    window = SESSIONS.get_partition_keys_in_range(dg.PartitionKeyRange("2024-12-20", "2025-01-03"))
+    # No weekends, no Christmas, no New Year's Day.
+    assert window == [
+        "2024-12-20",
+        "2024-12-23",
+        "2024-12-24",
+        "2024-12-26",
+        "2024-12-27",
+        "2024-12-30",
+        "2024-12-31",
+        "2025-01-02",
+        "2025-01-03",
+    ]
+    july = SESSIONS.get_partition_keys_in_range(dg.PartitionKeyRange("2025-07-01", "2025-07-08"))
+    assert july == ["2025-07-01", "2025-07-02", "2025-07-03", "2025-07-07", "2025-07-08"]

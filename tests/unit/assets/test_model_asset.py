@@ -12,10 +12,7 @@ import polars as pl
 import pytest
 
 from assets import keys
-from assets.models.assets import check_settings_agree
-from assets.models.config import load_config
 from assets.models.registry import change_champion, current_champion
-from assets.models.train import ModelParams
 from assets.run import materialize_daily
 from quantlake.settings import ModelSettings, Settings
 from tests.unit.assets.signal_bars import reversal_bars
@@ -24,7 +21,7 @@ from warehouse.lake import Lakehouse
 from warehouse.schemas import CURATED_BARS, MODELS, PREDICTIONS, PROMOTIONS
 
 N_SYMBOLS, N_SESSIONS = 15, 560
-MODEL = ModelSettings(horizon=5, train_sessions=120, test_sessions=40, alpha=1.0, seed=0)
+MODEL = ModelSettings(horizon=5, train_sessions=120, test_sessions=40, seed=0)
 
 
 def _metadata(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dict[str, Any]]:
@@ -83,14 +80,16 @@ def test_a_rollback_is_not_undone_by_the_next_run(lake: Lakehouse, tmp_path: Pat
                 knowledge_time=pl.lit(dt.datetime.combine(new_day, dt.time(22), dt.UTC)),
             ),
         )
-    second = _metadata(materialize_daily(instance=instance, settings=settings))[keys.MODELS]
+    second = _metadata(materialize_daily(instance=instance, settings=settings, retrain=True))[
+        keys.MODELS
+    ]
     assert second["model_version"] != first["model_version"]
 
     now = dt.datetime.now(dt.UTC)
     change_champion(
         lake, first["model_version"], action="rollback", actor="ops", reason="test", now=now
     )
-    third = _metadata(materialize_daily(instance=instance, settings=settings))
+    third = _metadata(materialize_daily(instance=instance, settings=settings, retrain=True))
     assert third[keys.MODELS]["trained"] is False
     assert third[keys.MODELS]["model_version"] == first["model_version"]
     assert current_champion(lake)["model_version"] == first["model_version"]
@@ -103,9 +102,6 @@ def test_a_rollback_is_not_undone_by_the_next_run(lake: Lakehouse, tmp_path: Pat
     assert scored.height == N_SYMBOLS
 
 
-def test_a_settings_alpha_that_disagrees_with_the_config_file_is_refused() -> None:
-    config = load_config()
-    params = MODEL.model_copy(update={"alpha": 7.0})
-    check_settings_agree(ModelParams(**MODEL.model_dump(exclude={"config"})), config)
-    with pytest.raises(ValueError, match="QUANTLAKE_MODEL__ALPHA=7.0 but assets/models/config"):
-        check_settings_agree(ModelParams(**params.model_dump(exclude={"config"})), config)
+def test_a_settings_alpha_is_refused_with_where_it_lives_now() -> None:
+    with pytest.raises(ValueError, match=r"\[algorithms.ridge\] alpha"):
+        ModelSettings(alpha=7.0)

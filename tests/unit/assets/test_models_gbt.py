@@ -19,7 +19,7 @@ from assets.models.train import ModelParams, model_frame, plan_walk_forward, pre
 from tests.unit.assets.signal_bars import reversal_bars
 from warehouse.schemas import FEATURE_COLUMNS
 
-PARAMS = ModelParams(horizon=5, train_sessions=120, test_sessions=20, alpha=1.0, seed=0)
+PARAMS = ModelParams(horizon=5, train_sessions=120, test_sessions=20, seed=0)
 GBT = Spec.of(
     "gbt",
     {

@@ -19,7 +19,7 @@ from tests.unit.assets.signal_bars import reversal_bars
 from warehouse.lake import Lakehouse
 from warehouse.schemas import CURATED_BARS, MODELS, PREDICTIONS
 
-MODEL = ModelSettings(horizon=5, train_sessions=120, test_sessions=40, alpha=1.0, seed=0)
+MODEL = ModelSettings(horizon=5, train_sessions=120, test_sessions=40, seed=0)
 WALL_CLOCK = ("created_at", "status_changed_at", "artifact_path")
 
 

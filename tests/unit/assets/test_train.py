@@ -35,7 +35,7 @@ from tests.unit.assets.signal_bars import reversal_bars
 from warehouse.schemas import FEATURE_COLUMNS
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-PARAMS = ModelParams(horizon=5, train_sessions=120, test_sessions=20, alpha=1.0, seed=0)
+PARAMS = ModelParams(horizon=5, train_sessions=120, test_sessions=20, seed=0)
 RIDGE = Spec.of("ridge", {"alpha": 1.0})
 
 
@@ -113,8 +113,6 @@ def test_version_names_the_algorithm_and_changes_with_what_determines_the_model(
     assert version(feature_set="0" * 16) != version()
     expanding = plan_walk_forward(frame, params=PARAMS, folds=3, window="expanding")
     assert version(plan=expanding) != version()
-    # The Ridge alpha of the settings is not part of the identity: the spec carries it.
-    assert version(params=dataclasses.replace(PARAMS, alpha=3.0)) == version()
 
 
 def test_feature_set_hash_changes_with_a_lookback_or_the_order() -> None:
@@ -143,10 +141,8 @@ def test_artifact_round_trip_and_checksum_mismatch(frame: pl.DataFrame, tmp_path
         load_artifact(tmp_path / "missing.pkl", sha256=sha)
 
 
-@pytest.mark.parametrize(
-    "changes", [{"horizon": 0}, {"train_sessions": 10}, {"test_sessions": 1}, {"alpha": 0.0}]
-)
+@pytest.mark.parametrize("changes", [{"horizon": 0}, {"train_sessions": 10}, {"test_sessions": 1}])
 def test_invalid_params_are_refused(changes: dict[str, float]) -> None:
-    values = {"horizon": 5, "train_sessions": 120, "test_sessions": 20, "alpha": 1.0, "seed": 0}
+    values = {"horizon": 5, "train_sessions": 120, "test_sessions": 20, "seed": 0}
     with pytest.raises(ValueError):
         ModelParams(**{**values, **changes})

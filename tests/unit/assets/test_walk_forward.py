@@ -13,7 +13,7 @@ from assets.models.walk_forward import final_rows, fold_rows
 from tests.unit.assets.bars import random_walk_bars
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-PARAMS = ModelParams(horizon=5, train_sessions=120, test_sessions=20, alpha=1.0, seed=0)
+PARAMS = ModelParams(horizon=5, train_sessions=120, test_sessions=20, seed=0)
 
 
 def _frame(bars: pl.DataFrame) -> pl.DataFrame:
