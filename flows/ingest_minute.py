@@ -18,14 +18,15 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from flows import minute_rows
+from flows import batches, minute_rows
+from flows.dataset_ingest import publish_docs, run_flow
 from flows.ingest import DataQualityError
 from flows.minute_commit import WrittenBatch, commit_minute_batch
-from flows.quality_report import report_batch
 from flows.sources.base import SourceError
 from flows.sources.minute_bars import MinuteBatch
 from flows.sources.minute_select import build_minute_source, minute_settings
 from quantlake.settings import Settings, load_settings
+from validations.minute_bars import SUITE
 from validations.result import ValidationOutcome
 from warehouse.lake import Lakehouse
 
@@ -126,14 +127,6 @@ def validate_minutes(
     )
 
 
-@task(name="publish minute docs", cache_policy=NO_CACHE)
-def publish_docs(settings: Settings, *, batch_id: str) -> str:
-    """Render the batch's Data Docs page (after the commit: it is presentation, not verdict)."""
-    from validations.minute_bars_validate import publish_minute_docs
-
-    return publish_minute_docs(settings.gx_dir, batch_id=batch_id)
-
-
 commit_minutes = task(commit_minute_batch, name="commit minute batch", cache_policy=NO_CACHE)
 
 
@@ -141,16 +134,20 @@ commit_minutes = task(commit_minute_batch, name="commit minute batch", cache_pol
 def ingest_minute_flow(now: dt.datetime | None = None) -> MinuteIngestSummary:
     """Ingest minute bars after each symbol's watermark; fail the run when the batch fails."""
     settings = load_settings()
-    now = now or dt.datetime.now(dt.UTC)
-    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
-        summary = run_minute_ingest(lake, settings, now=now)
-        summary.quality_report = report_batch(lake, settings, summary=summary, now=now)
-    if summary.validation == "failed":
-        raise MinuteDataQualityError(
-            f"minute batch {summary.batch_id} failed validation: {summary.message}; its good "
-            f"rows are in curated.minute_bars, see {summary.docs_path}"
-        )
-    return summary
+    at = now or dt.datetime.now(dt.UTC)
+    return run_flow(
+        settings,
+        now=at,
+        run=lambda lake: run_minute_ingest(lake, settings, now=at),
+        failure=_failure,
+    )
+
+
+def _failure(summary: MinuteIngestSummary) -> MinuteDataQualityError:
+    return MinuteDataQualityError(
+        f"minute batch {summary.batch_id} failed validation: {summary.message}; its good "
+        f"rows are in curated.minute_bars, see {summary.docs_path}"
+    )
 
 
 def run_minute_ingest(
@@ -174,9 +171,8 @@ def run_minute_ingest(
             batch.source, "up_to_date", rows_fetched=fetched.bars.height, message="no new bars"
         )
     bid = minute_rows.minute_batch_id(batch)
-    stored = lake.query("SELECT status, message FROM meta.batches WHERE batch_id = ?", [bid])
-    if not stored.is_empty():
-        status, message = stored.row(0)
+    if (stored := batches.stored_batch(lake, bid)) is not None:
+        status, message = stored
         logger.info("minute batch %s is already in the lakehouse (%s)", bid, status)
         return MinuteIngestSummary(batch.source, "already_loaded", bid, status, message=message)
     raw = minute_rows.raw_minute_rows(
@@ -187,7 +183,7 @@ def run_minute_ingest(
         notes = "; ".join(f"{r.origin}: {r.reason}" for r in batch.rejections)
         outcome = replace(outcome, status="failed", message=f"no usable rows: {notes}")
     written = commit_minutes(lake, batch, raw, outcome, batch_id=bid, now=now)
-    outcome = replace(outcome, docs_path=publish_docs(settings, batch_id=bid))
+    outcome = replace(outcome, docs_path=publish_docs(settings, suite=SUITE, batch_id=bid))
     logger.info("minute batch %s: %s (snapshot %s)", bid, outcome.message, written.snapshot_id)
     return _summary(batch, raw, outcome, fetched=fetched.bars.height, written=written)
 

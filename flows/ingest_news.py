@@ -3,14 +3,13 @@
 A batch is identified by a hash of what the files held: the same files again find the batch in
 meta.batches and write nothing. Only items (content id and symbol) not loaded before are stored.
 Raw, quarantine, curated news, symbol tags, the validation result and the batch record are
-written in one lakehouse transaction.
+written in one lakehouse transaction; the batch's Data Docs page is rendered after it. The
+steps every file-fed dataset shares are in flows/file_ingest.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
-from pathlib import Path
 
 import polars as pl
 from prefect import flow, get_run_logger, task
@@ -18,11 +17,11 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import batches, news_rows
 from flows.batches import DatasetIngestSummary
-from flows.ingest import DataQualityError
-from flows.quality_report import report_batch
+from flows.file_ingest import Committed, Fetched, FileDataset, run_files, run_files_flow
 from flows.sources.base import SourceError
 from flows.sources.news import NewsBatch, NewsSource
-from quantlake.settings import Settings, load_settings
+from quantlake.settings import Settings
+from validations.news import SUITE, validate_news
 from validations.result import ValidationOutcome
 from warehouse import schemas
 from warehouse.lake import Lakehouse
@@ -42,22 +41,6 @@ def fetch(settings: Settings) -> NewsBatch:
     return NewsSource(news.paths, encoding=news.encoding, zone_of=news.timezone).fetch()
 
 
-@task(name="validate news", cache_policy=NO_CACHE)
-def validate(
-    settings: Settings, raw: pl.DataFrame, *, batch_id: str, now: dt.datetime
-) -> ValidationOutcome:
-    """Run the news Great Expectations suite and update Data Docs."""
-    from validations.news import validate_news
-
-    return validate_news(
-        raw,
-        today=now.date(),
-        max_quarantine_fraction=settings.gates.max_quarantine_fraction,
-        context_dir=settings.gx_dir,
-        batch_id=batch_id,
-    )
-
-
 @task(name="commit news", cache_policy=NO_CACHE)
 def commit(
     lake: Lakehouse,
@@ -65,16 +48,16 @@ def commit(
     outcome: ValidationOutcome,
     *,
     settings: Settings,
-    batch: NewsBatch,
+    fetched: Fetched,
     batch_id: str,
     now: dt.datetime,
-) -> int | None:
+) -> Committed:
     """Write raw, quarantine, curated items and tags, validation result and batch record
     atomically; return the snapshot (None when nothing changed)."""
     from validations.report import rule_rows
 
     aliases = settings.news.symbol_aliases
-    with lake.transaction(f"ingest {batch.source} news", batch_id=batch_id) as txn:
+    with lake.transaction(f"ingest {fetched.source} news", batch_id=batch_id) as txn:
         txn.append(schemas.RAW_NEWS, raw)
         txn.append(schemas.QUARANTINE_NEWS, outcome.quarantined)
         txn.insert_missing(schemas.CURATED_NEWS, news_rows.curated_rows(outcome.passed))
@@ -85,16 +68,16 @@ def commit(
         )
         record = batches.batch_row(
             batch=batch_id,
-            source=batch.source,
+            source=fetched.source,
             dataset=DATASET,
             now=now,
-            dates=raw.get_column("published_at").dt.date(),
+            dates=_dates(raw),
             rows_in=len(raw),
             outcome=outcome,
-            notes=[f"{r.origin}: {r.reason}" for r in batch.rejections],
+            notes=[f"{r.origin}: {r.reason}" for r in fetched.rejections],
         )
         txn.append(schemas.BATCHES, record)
-    return txn.snapshot_id
+    return Committed(txn.snapshot_id)
 
 
 @flow(name="ingest-news", description="Load news and posts: files -> raw -> validate -> curated.")
@@ -104,87 +87,48 @@ def ingest_news_flow(
     report_to_dagster: bool = True,
 ) -> DatasetIngestSummary:
     """Ingest the configured news files; raise DataQualityError when the batch fails."""
-    settings = load_settings()
-    if directory:
-        news = settings.news.model_copy(update={"directory": Path(directory)})
-        settings = settings.model_copy(update={"news": news})
-    now = now or dt.datetime.now(dt.UTC)
-    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
-        summary = run_ingest_news(lake, settings, now=now)
-        summary.quality_report = report_batch(lake, settings, summary=summary, now=now)
-    if report_to_dagster and summary.status == "loaded" and summary.validation == "passed":
-        batches.report(settings, summary, tables=(schemas.RAW_NEWS, schemas.CURATED_NEWS))
-    if summary.validation == "failed":
-        raise DataQualityError(
-            f"news batch {summary.batch_id} failed validation: {summary.message}; see "
-            f"{summary.docs_path}"
-        )
-    return summary
+    return run_files_flow(NEWS, directory=directory, now=now, report_to_dagster=report_to_dagster)
 
 
 def run_ingest_news(
     lake: Lakehouse, settings: Settings, *, now: dt.datetime
 ) -> DatasetIngestSummary:
     """Fetch, validate and commit one news batch (the body of the flow)."""
-    logger = get_run_logger()
+    return run_files(lake, settings, NEWS, now=now)
+
+
+def _fetched(settings: Settings) -> Fetched:
     batch = fetch(settings)
-    source, items = batch.source, batch.items
-    logger.info("news files decoded as %s", batch.encodings)
-    bid = batches.batch_id(source, items, batch.rejections)
-    summary = DatasetIngestSummary(
-        source=source,
-        dataset=DATASET,
-        status="loaded",
-        batch_id=bid,
-        rows_in=len(items),
-        rejections=[f"{r.origin}: {r.reason}" for r in batch.rejections],
-        watermark=batches.watermark(lake, schemas.RAW_NEWS, source=source, dataset=DATASET),
-    )
-    if (stored := batches.stored_batch(lake, bid)) is not None:
-        logger.info("news batch %s is already in the lakehouse (%s)", bid, stored[0])
-        # A batch that failed before fails again: the same data cannot have become valid.
-        return replace(summary, status="already_loaded", validation=stored[0], message=stored[1])
-    if items.is_empty() and not batch.rejections:
-        return replace(summary, status="up_to_date", message="the files hold no items")
-    derived = news_rows.with_derived(items, ingested_at=now)
+    get_run_logger().info("news files decoded as %s", batch.encodings)
+    return Fetched(batch.source, batch.items, batch.rejections, batch)
+
+
+def _new_rows(
+    lake: Lakehouse, settings: Settings, fetched: Fetched, batch_id: str, now: dt.datetime
+) -> pl.DataFrame:
+    """Return the raw rows of the items (content id and symbol) no passed batch holds yet."""
+    source = fetched.source
+    derived = news_rows.with_derived(fetched.rows, ingested_at=now)
     seen = batches.passed_rows(
         lake, schemas.RAW_NEWS, "r.content_id, r.symbol", source=source, dataset=DATASET
     )
     new = news_rows.new_items(derived, seen)
-    if new.is_empty() and not items.is_empty():
-        return replace(summary, status="up_to_date", message="every item is loaded already")
-    raw = news_rows.raw_rows(new, source=source, batch_id=bid, ingested_at=now)
-    outcome = validate(settings, raw, batch_id=bid, now=now)
-    if raw.is_empty():
-        # Every input was rejected: there is no data, and that must not look like a quiet day.
-        notes = "; ".join(summary.rejections)
-        outcome = replace(outcome, status="failed", message=f"no usable rows: {notes}")
-    snapshot = commit(lake, raw, outcome, settings=settings, batch=batch, batch_id=bid, now=now)
-    logger.info("news batch %s: %s (snapshot %s)", bid, outcome.message, snapshot)
-    return _loaded(summary, raw, outcome, snapshot=snapshot)
+    return news_rows.raw_rows(new, source=source, batch_id=batch_id, ingested_at=now)
 
 
-def _loaded(
-    summary: DatasetIngestSummary,
-    raw: pl.DataFrame,
-    outcome: ValidationOutcome,
-    *,
-    snapshot: int | None,
-) -> DatasetIngestSummary:
-    dates = raw.get_column("published_at").drop_nulls().dt.date()
-    mark = summary.watermark
-    late = raw.filter(pl.col("knowledge_time") <= mark).height if mark is not None else 0
-    return replace(
-        summary,
-        validation=outcome.status,
-        rows_new=len(raw),
-        rows_passed=len(outcome.passed),
-        rows_quarantined=outcome.rows_quarantined,
-        rows_late=late,
-        quarantined_by_rule=batches.quarantined_by_rule(outcome),
-        first_date=dates.min() if len(dates) else None,
-        last_date=dates.max() if len(dates) else None,
-        snapshot_id=snapshot,
-        docs_path=outcome.docs_path,
-        message=outcome.message,
-    )
+def _dates(raw: pl.DataFrame) -> pl.Series:
+    return raw.get_column("published_at").dt.date()
+
+
+NEWS = FileDataset(
+    dataset=DATASET,
+    noun="item",
+    raw=schemas.RAW_NEWS,
+    reported=(schemas.RAW_NEWS, schemas.CURATED_NEWS),
+    suite=SUITE,
+    fetch=_fetched,
+    new_rows=_new_rows,
+    validator=validate_news,
+    commit=commit,
+    dates=_dates,
+)

@@ -9,6 +9,8 @@ from html import escape
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+from flows.freshness import age_text
+
 if TYPE_CHECKING:
     from flows.quality_report import QualityReport
 
@@ -21,7 +23,8 @@ body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3} td.n{text-align:right;font-variant-numeric:tabular-nums}
-.ok{color:#17702c}.warning{color:#9a6200}.failed{color:#b00020;font-weight:bold}
+.ok,.fresh{color:#17702c}.warning,.stale,.unknown{color:#9a6200}
+.failed{color:#b00020;font-weight:bold}
 .muted{color:#777}
 </style></head><body>
 <h1>Data quality report <code>$run_id</code></h1>
@@ -37,14 +40,21 @@ _SOURCE_COLUMNS = (
 )  # fmt: skip
 _SYMBOL_COLUMNS = (
     "symbol", "status", "rows_in", "rows_quarantined", "quarantined_by_rule", "conflicts", "gaps",
-    "splits_found", "last_session", "sessions_behind",
+    "splits_found", "last_session", "sessions_behind", "freshness",
+)  # fmt: skip
+_FRESHNESS_COLUMNS = (
+    "source", "dataset", "freshness", "latest", "latest_knowledge", "expected", "behind", "age",
+    "reason",
 )  # fmt: skip
 _NUMBERS = {"rows_in", "rows_passed", "rows_quarantined", "conflicts", "gaps", "splits_found"}
 
 
 def render_quality_html(report: QualityReport) -> str:
     """Return the report as a complete HTML page."""
-    parts = [_h(2, "Sources"), _table(_SOURCE_COLUMNS, report.sources.iter_rows(named=True))]
+    sources = list(report.sources.iter_rows(named=True))
+    parts = [_h(2, "Sources"), _table(_SOURCE_COLUMNS, sources)]
+    parts += [_h(2, f"Freshness at {report.created_at:%Y-%m-%d %H:%M} UTC")]
+    parts += [_table(_FRESHNESS_COLUMNS, [_fresh(report, r) for r in sources])]
     if report.rows.is_empty():
         parts = ["<p class='muted'>No batches in this run.</p>"]
     for source in report.sources.iter_rows(named=True):
@@ -86,7 +96,8 @@ def _source_section(report: QualityReport, source: dict[str, Any]) -> str:
     )
     if not symbols.is_empty():
         parts.append(_h(3, "Symbols (problems first)"))
-        parts.append(_table(_SYMBOL_COLUMNS, symbols.iter_rows(named=True)))
+        rows = [_fresh(report, r) for r in symbols.iter_rows(named=True)]
+        parts.append(_table(_SYMBOL_COLUMNS, rows))
         parts.append(_findings(report, symbols.iter_rows(named=True)))
     return "\n".join(parts)
 
@@ -114,6 +125,21 @@ def _findings(report: QualityReport, symbols: Iterable[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _fresh(report: QualityReport, row: dict[str, Any]) -> dict[str, Any]:
+    """Return the row with its freshness verdict's fields (details) beside its columns."""
+    found = report.details(row).get("freshness")
+    if found is None:  # a report stored before freshness verdicts existed
+        return {**row, "freshness": None}
+    behind = found["behind"]
+    return {
+        **row,
+        **{k: found[k] for k in ("latest", "latest_knowledge", "expected", "reason")},
+        "freshness": found["verdict"],
+        "behind": None if behind is None else f"{behind} {found['unit']}".strip(),
+        "age": age_text(found["age_seconds"]),
+    }
+
+
 def _h(level: int, text: str) -> str:
     return f"<h{level}>{escape(text)}</h{level}>"
 
@@ -131,7 +157,7 @@ def _cell(column: str, value: Any) -> str:
         return "<td class='muted'>-</td>"
     if isinstance(value, dt.datetime):
         return f"<td>{escape(f'{value.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC')}</td>"
-    if column == "status":
+    if column in ("status", "freshness"):
         return f"<td class='{escape(str(value))}'>{escape(str(value))}</td>"
     if column == "quarantined_by_rule":
         rules = json.loads(value or "{}")

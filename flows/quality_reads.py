@@ -32,6 +32,8 @@ class DatasetSpec:
     values: tuple[str, ...]  # what must agree between two rows of one key
     when: str  # the raw column shown with an example (session, ts, ...)
     last: str  # SQL over the curated table: the latest date it holds
+    latest: str  # SQL over the curated table: its newest data (a date or an instant)
+    # (macro: the newest observation with a value; FRED writes holidays as rows without one)
     asset_class: bool = False  # curated has asset_class (crypto keeps no exchange sessions)
 
 
@@ -41,21 +43,22 @@ SPECS: dict[str, DatasetSpec] = {
     for s in (
         DatasetSpec(
             "daily_bars", schemas.RAW_BARS, schemas.QUARANTINE_BARS, schemas.CURATED_BARS,
-            "symbol", ("session",), _OHLCV, "session", "max(session)",
+            "symbol", ("session",), _OHLCV, "session", "max(session)", "max(session)",
         ),
         DatasetSpec(
             "minute_bars", schemas.RAW_MINUTE_BARS, schemas.QUARANTINE_MINUTE_BARS,
             schemas.CURATED_MINUTE_BARS, "symbol", ("ts",), _OHLCV, "ts", "max(session)",
-            asset_class=True,
+            "max(ts)", asset_class=True,
         ),
         DatasetSpec(
             "macro", schemas.RAW_MACRO, schemas.QUARANTINE_MACRO, schemas.CURATED_MACRO,
             "series_id", ("observation_date", "realtime_start"), ("value_text",),
             "observation_date", "max(observation_date)",
+            "max(observation_date) FILTER (value IS NOT NULL)",
         ),
         DatasetSpec(
             "news", schemas.RAW_NEWS, schemas.QUARANTINE_NEWS, schemas.CURATED_NEWS,
-            None, (), (), "time_text", "max(published_at)::DATE",
+            None, (), (), "time_text", "max(published_at)::DATE", "max(published_at)",
         ),
     )
 }  # fmt: skip
@@ -149,20 +152,35 @@ def conflicts(lake: Lakehouse, spec: DatasetSpec, batch_ids: list[str]) -> pl.Da
     )
 
 
-def freshness(lake: Lakehouse, spec: DatasetSpec, symbols: list[str]) -> pl.DataFrame:
-    """Return (symbol, last_session, latest_knowledge_time, crypto) from the curated table.
+def freshness(lake: Lakehouse, spec: DatasetSpec, symbols: list[str] | None) -> pl.DataFrame:
+    """Return (source, symbol, last_session, latest, latest_knowledge_time, crypto) per source
+    and symbol of the curated table, for ``symbols`` (None: every symbol).
 
-    News has no symbol: its one row covers every curated item.
+    News has no symbol: its one row per source covers every curated item of that source.
     """
     crypto = "bool_and(asset_class = 'crypto')" if spec.asset_class else "false"
     sql = (
-        f"SELECT {_symbol(spec)} AS symbol, {spec.last} AS last_session, "
-        f"max(knowledge_time) AS latest_knowledge_time, {crypto} AS crypto "
-        f"FROM {spec.curated.table}"
+        f"SELECT source, {_symbol(spec)} AS symbol, {spec.last} AS last_session, "
+        f"{spec.latest} AS latest, max(knowledge_time) AS latest_knowledge_time, "
+        f"{crypto} AS crypto FROM {spec.curated.table}"
     )
-    if spec.symbol is None:
-        return lake.query(f"{sql} GROUP BY ALL")
-    return lake.query(f"{sql} WHERE list_contains(?, {spec.symbol}) GROUP BY ALL", [symbols])
+    if spec.symbol is None or symbols is None:
+        return lake.query(f"{sql} GROUP BY ALL ORDER BY ALL")
+    return lake.query(
+        f"{sql} WHERE list_contains(?, {spec.symbol}) GROUP BY ALL ORDER BY ALL", [symbols]
+    )
+
+
+def macro_frequencies(lake: Lakehouse, series: list[str] | None) -> dict[str, str]:
+    """Return each series' cadence (D, W, M, Q, A) as its latest raw rows state it."""
+    sql = (
+        "SELECT series_id, arg_max(frequency, (ingested_at, row_number)) FROM raw.macro "
+        "WHERE frequency IS NOT NULL AND series_id IS NOT NULL"
+    )
+    if series is None:
+        return dict(lake.query(f"{sql} GROUP BY series_id").iter_rows())
+    found = lake.query(f"{sql} AND list_contains(?, series_id) GROUP BY series_id", [series])
+    return dict(found.iter_rows())
 
 
 def failed_rules(lake: Lakehouse, batch_ids: list[str]) -> pl.DataFrame:

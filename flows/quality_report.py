@@ -3,8 +3,9 @@
 A run is a set of batches (given by id, or every batch committed after a snapshot). The report
 has one row per (source, dataset, symbol) of the run and a total row per (source, dataset):
 rows in, passed and quarantined (by rule, with an example), conflicting values, calendar gaps
-and unadjusted splits in curated daily bars, and freshness. It is written to
-meta.quality_reports and as a self-contained HTML page under ``<data_dir>/reports``.
+and unadjusted splits in curated daily bars, and freshness (a verdict per source and symbol in
+the rows' details, flows/freshness.py). It is written to meta.quality_reports and as a
+self-contained HTML page under ``<data_dir>/reports``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from flows import quality_reads as reads
+from flows.freshness import FreshnessRules, rules_from
 from flows.quality_rows import STATUS_ORDER, Findings, report_rows
 from quantlake.settings import Settings
 from validations.gaps import calendar_gaps
@@ -74,14 +76,19 @@ def build_quality_report(
     now: dt.datetime,
     exchange: str = "XNYS",
     run_id: str | None = None,
+    freshness: FreshnessRules | None = None,
 ) -> QualityReport:
     """Assemble the quality report of the given batches, or of those committed after a snapshot.
 
     ``run_id`` defaults to one derived from ``now`` and the batch ids, so building the same
-    report twice gives the same rows.
+    report twice gives the same rows. ``freshness`` (default: the settings' defaults on
+    ``exchange``) says when data counts as stale.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
+    rules = freshness or FreshnessRules(exchange=exchange)
+    if rules.exchange != exchange:
+        raise ValueError(f"freshness rules are for {rules.exchange}, the report for {exchange}")
     now = now.astimezone(dt.UTC)
     batches = reads.run_batches(lake, batch_ids=batch_ids, since_snapshot=since_snapshot)
     ids = batches.get_column("batch_id").to_list()
@@ -96,7 +103,7 @@ def build_quality_report(
         mine = batches.filter(pl.col("dataset") == dataset)
         findings = _findings(lake, reads.SPECS[dataset], mine, exchange=exchange)
         detected.extend(findings.splits)
-        frames.append(report_rows(findings, run_id=run_id, created_at=now, exchange=exchange))
+        frames.append(report_rows(findings, run_id=run_id, created_at=now, rules=rules))
     rows = pl.concat(frames) if frames else schemas.QUALITY_REPORTS.frame([])
     return QualityReport(run_id, now, rows, tuple(detected))
 
@@ -107,7 +114,9 @@ def _findings(
     ids = batches.get_column("batch_id").to_list()
     counts = reads.row_counts(lake, spec, ids)
     symbols = sorted(set(counts.get_column("symbol")) - {reads.NO_SYMBOL})
-    gaps, splits = None, ()
+    gaps, splits, cadences = None, (), {}
+    if spec.dataset == "macro":
+        cadences = reads.macro_frequencies(lake, symbols)
     if spec.dataset == "daily_bars":
         everyone = reads.daily_sessions(lake)
         gaps = calendar_gaps(everyone, exchange=exchange)
@@ -123,6 +132,7 @@ def _findings(
         failed_rules=reads.failed_rules(lake, ids),
         gaps=gaps,
         splits=splits,
+        frequencies=cadences,
     )
 
 
@@ -197,6 +207,10 @@ def report_batch(
     if summary.status != "loaded" or summary.batch_id is None:
         return None
     report = build_quality_report(
-        lake, batch_ids=[summary.batch_id], now=now, exchange=settings.exchange
+        lake,
+        batch_ids=[summary.batch_id],
+        now=now,
+        exchange=settings.exchange,
+        freshness=rules_from(settings),
     )
     return str(write_quality_report(lake, report, reports_dir=settings.data_dir / "reports"))

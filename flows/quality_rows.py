@@ -15,14 +15,15 @@ from typing import Any
 
 import polars as pl
 
+from flows.freshness import Freshness, FreshnessRules, summarize
+from flows.quality_freshness import report_columns, row_freshness, source_rows
 from flows.quality_reads import ALL_SYMBOLS
 from validations.gaps import GapReport
 from validations.splits import DetectedSplit
-from warehouse import calendar, schemas
+from warehouse import schemas
 
 STATUS_ORDER = {"failed": 0, "warning": 1, "ok": 2}
 MAX_LISTED = 100  # gap sessions kept in a row's details (the gaps column has the full count)
-BAR_DATASETS = ("daily_bars", "minute_bars")
 
 
 @dataclass(frozen=True)
@@ -35,23 +36,24 @@ class Findings:
     rules: pl.DataFrame  # source, symbol, rule, rows, example
     quarantined: pl.DataFrame  # source, symbol, rows_quarantined
     conflicts: pl.DataFrame  # source, symbol, conflicts
-    freshness: pl.DataFrame  # symbol, last_session, latest_knowledge_time, crypto
+    freshness: pl.DataFrame  # source, symbol, last_session, latest, latest_knowledge_time, crypto
     failed_rules: pl.DataFrame  # meta.validation_results rows that did not succeed
     gaps: GapReport | None = None
     splits: tuple[DetectedSplit, ...] = field(default=())
+    frequencies: dict[str, str] = field(default_factory=dict)  # macro: series -> cadence
 
 
 def report_rows(
-    findings: Findings, *, run_id: str, created_at: dt.datetime, exchange: str
+    findings: Findings, *, run_id: str, created_at: dt.datetime, rules: FreshnessRules
 ) -> pl.DataFrame:
     """Return the meta.quality_reports rows of one dataset: per symbol, then per source."""
-    rows: list[dict[str, Any]] = []
     indexes = {
         "rows_in": _index(findings.counts, "rows_in"),
         "rows_quarantined": _index(findings.quarantined, "rows_quarantined"),
         "conflicts": _index(findings.conflicts, "conflicts"),
         "rules": findings.rules.partition_by("source", "symbol", as_dict=True),
     }
+    rows: list[dict[str, Any]] = []
     for source in sorted(findings.batches.get_column("source").unique()):
         batches = findings.batches.filter(pl.col("source") == source)
         base = {
@@ -61,13 +63,35 @@ def report_rows(
             "created_at": created_at,
             "batch_ids": json.dumps(batches.get_column("batch_id").to_list()),
         }
-        symbols = [
-            _symbol_row(findings, indexes, (source, s), base, exchange)
-            for s in _symbols(findings, source)
-        ]
-        rows.append(_total_row(findings, source, symbols, batches, base, exchange))
-        rows.extend(symbols)
+        rows.extend(_source_rows(findings, indexes, batches, base, rules))
     return schemas.QUALITY_REPORTS.frame(rows)
+
+
+def _source_rows(
+    findings: Findings,
+    indexes: dict[str, Any],
+    batches: pl.DataFrame,
+    base: dict[str, Any],
+    rules: FreshnessRules,
+) -> list[dict[str, Any]]:
+    """Return a source's total row, then its symbol rows."""
+    dataset, source, now = findings.dataset, base["source"], base["created_at"]
+    mine = source_rows(findings.freshness, findings.frequencies, source)
+
+    def columns(symbol: str | None) -> dict[str, Any]:
+        return report_columns(dataset, mine, symbol, now=now, exchange=rules.exchange)
+
+    fresh = {
+        s: row_freshness(dataset, mine, s, now=now, rules=rules) for s in _symbols(findings, source)
+    }
+    symbols = [
+        _symbol_row(findings, indexes, (source, s), base, fresh[s], columns(s)) for s in fresh
+    ]
+    if fresh:
+        whole = summarize(list(fresh.values()))
+    else:  # news: one row per source
+        whole = row_freshness(dataset, mine, ALL_SYMBOLS, now=now, rules=rules)
+    return [_total_row(findings, symbols, batches, base, whole, columns(None)), *symbols]
 
 
 def _symbols(findings: Findings, source: str) -> list[str]:
@@ -86,7 +110,8 @@ def _symbol_row(
     indexes: dict[str, Any],
     key: tuple[str, str],
     base: dict[str, Any],
-    exchange: str,
+    fresh: Freshness,
+    columns: dict[str, Any],
 ) -> dict[str, Any]:
     symbol = key[1]
     rows_in = indexes["rows_in"].get(key, 0)
@@ -97,6 +122,7 @@ def _symbol_row(
         "examples": dict(zip(rules.get_column("rule"), rules.get_column("example"), strict=True)),
         "gap_sessions": [d.isoformat() for d in (gaps or [])[:MAX_LISTED]],
         "splits": [_split(s) for s in splits],
+        "freshness": fresh.as_json(),
     }
     row = {
         **base,
@@ -107,28 +133,30 @@ def _symbol_row(
         "conflicts": indexes["conflicts"].get(key, 0),
         "gaps": None if gaps is None else len(gaps),
         "splits_found": len(splits) if findings.dataset == "daily_bars" else None,
-        **_fresh(findings, symbol, now=base["created_at"], exchange=exchange),
+        **columns,
         "details": json.dumps(details, sort_keys=True),
     }
     row["rows_passed"] = rows_in - row["rows_quarantined"]
     failed = rows_in > 0 and row["rows_passed"] == 0
-    return {**row, "status": "failed" if failed else _problems(row)}
+    return {**row, "status": "failed" if failed else _problems(row, fresh)}
 
 
 def _total_row(
     findings: Findings,
-    source: str,
     symbols: list[dict[str, Any]],
     batches: pl.DataFrame,
     base: dict[str, Any],
-    exchange: str,
+    fresh: Freshness,
+    columns: dict[str, Any],
 ) -> dict[str, Any]:
     def total(column: str) -> int | None:
         values = [r[column] for r in symbols if r[column] is not None]
         return sum(values) if values else None
 
+    source = base["source"]
     rules = findings.rules.filter(pl.col("source") == source)
     by_rule = rules.group_by("rule").agg(pl.col("rows").sum(), pl.col("example").first())
+    details = {**_total_details(findings, batches, by_rule), "freshness": fresh.as_json()}
     row = {
         **base,
         "symbol": ALL_SYMBOLS,
@@ -137,15 +165,15 @@ def _total_row(
         "rows_quarantined": int(batches.get_column("rows_quarantined").sum()),
         "quarantined_by_rule": _by_rule(by_rule),
         **{c: total(c) for c in ("conflicts", "gaps", "splits_found")},
-        **_fresh(findings, _all(findings), now=base["created_at"], exchange=exchange),
-        "details": json.dumps(_total_details(findings, batches, by_rule), sort_keys=True),
+        **columns,
+        "details": json.dumps(details, sort_keys=True),
     }
     # A symbol with nothing usable is a warning for the source; only a failed batch fails it.
     if "failed" in batches.get_column("status").to_list():
         return {**row, "status": "failed"}
     closures = findings.gaps is not None and bool(findings.gaps.closures)
     uneasy = closures or any(r["status"] != "ok" for r in symbols)
-    return {**row, "status": "warning" if uneasy else _problems(row)}
+    return {**row, "status": "warning" if uneasy else _problems(row, fresh)}
 
 
 def _total_details(
@@ -174,39 +202,13 @@ def _text(value: object) -> object:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _all(findings: Findings) -> str | None:
-    return ALL_SYMBOLS if findings.dataset == "news" else None
-
-
-def _fresh(
-    findings: Findings, symbol: str | None, *, now: dt.datetime, exchange: str
-) -> dict[str, Any]:
-    """Return last_session, sessions_behind and latest_knowledge_time of a symbol (None: all)."""
-    fresh = findings.freshness
-    if symbol is not None:
-        fresh = fresh.filter(pl.col("symbol") == symbol)
-    if fresh.is_empty() or fresh.get_column("last_session").null_count() == fresh.height:
-        return {"last_session": None, "sessions_behind": None, "latest_knowledge_time": None}
-    last = fresh.get_column("last_session").max()
-    behind = None
-    exchange_traded = fresh.filter(~pl.col("crypto"))
-    if findings.dataset in BAR_DATASETS and not exchange_traded.is_empty():
-        latest = exchange_traded.get_column("last_session").max()
-        behind = calendar.sessions_behind(latest, now, exchange=exchange)
-    return {
-        "last_session": last,
-        "sessions_behind": behind,
-        "latest_knowledge_time": fresh.get_column("latest_knowledge_time").max(),
-    }
-
-
 def _by_rule(rules: pl.DataFrame) -> str:
     return json.dumps(dict(rules.select("rule", "rows").sort("rule").iter_rows()))
 
 
-def _problems(row: dict[str, Any]) -> str:
-    counted = ("rows_quarantined", "conflicts", "gaps", "splits_found", "sessions_behind")
-    return "warning" if any(row[c] for c in counted) else "ok"
+def _problems(row: dict[str, Any], fresh: Freshness) -> str:
+    counted = ("rows_quarantined", "conflicts", "gaps", "splits_found")
+    return "warning" if fresh.verdict != "fresh" or any(row[c] for c in counted) else "ok"
 
 
 def _split(split: DetectedSplit) -> dict[str, Any]:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich import box
 from rich.console import Console
 from rich.markup import escape as esc
-from rich.table import Table
 
+from quantlake import cli_freshness
+from quantlake.cli_quality_tables import COLOURS, source_table, symbols_table
 from quantlake.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from flows.quality_report import QualityReport
 
 
@@ -26,13 +24,14 @@ app = typer.Typer(
     help=(
         "Show the data quality report of an ingest run: per source the rows in, passed and "
         "quarantined (by rule), conflicting values, missing sessions, unadjusted splits found "
-        "in curated bars and how fresh the data is; then the symbols, problems first; then the "
-        "path of the report's HTML page. Without --run: the latest report."
+        "in curated bars and how fresh the data was (per source: fresh or stale, against the "
+        "latest data there should have been); then the symbols, problems first; then the path "
+        "of the report's HTML page. Without --run: the latest report. With --freshness: how "
+        "fresh every source in the lakehouse is now, without a report."
     ),
     rich_markup_mode="rich",
 )
 console = Console()
-COLOURS = {"ok": "green", "warning": "yellow", "failed": "bold red"}
 
 
 def _settings(data_dir: Path | None) -> Settings:
@@ -58,9 +57,28 @@ def show(
     all_symbols: Annotated[
         bool, typer.Option("--all-symbols", help="Also list the symbols without problems.")
     ] = False,
+    freshness: Annotated[
+        bool,
+        typer.Option(
+            "--freshness",
+            help="Instead of a report: how fresh every source and dataset in the lakehouse is "
+            "now (or at --now), and which symbols or series are not.",
+        ),
+    ] = False,
+    now: Annotated[
+        dt.datetime | None,
+        typer.Option("--now", help="With --freshness: judge at this instant (UTC). Default: now."),
+    ] = None,
 ) -> None:
     """Print a quality report: sources, then symbols (problems first), then the HTML path."""
     settings = _settings(data_dir)
+    if freshness:
+        at = dt.datetime.now(dt.UTC) if now is None else _utc(now)
+        _show_freshness(settings, now=at, source=source, all_symbols=all_symbols)
+        return
+    if now is not None:
+        console.print("[bold red]--now goes with --freshness[/] (a report is as of its run)")
+        raise typer.Exit(2)
     report = _load(settings, run)
     if source is not None:
         known = sorted(set(report.rows.get_column("source")))
@@ -78,6 +96,10 @@ def show(
     )
     if report.rows.is_empty():
         console.print("The run loaded no batch: nothing to report.")
+    verdicts = cli_freshness.stored_rows(report.sources.iter_rows(named=True), report.details)
+    if verdicts:
+        title = f"Freshness at {report.created_at:%Y-%m-%d %H:%M} UTC (when the report was built)"
+        console.print(cli_freshness.freshness_table(title, verdicts, name="source"))
     for row in report.sources.iter_rows(named=True):
         console.print(source_table(report, row))
         _print_symbols(report, row, all_symbols=all_symbols)
@@ -106,16 +128,36 @@ def _print_symbols(report: QualityReport, source: dict[str, Any], *, all_symbols
     console.print()
 
 
-def _load(settings: Settings, run: str | None) -> QualityReport:
-    from flows.quality_report import NoQualityReport, load_quality_report, recent_runs
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _show_freshness(
+    settings: Settings, *, now: dt.datetime, source: str | None, all_symbols: bool
+) -> None:
     from warehouse.lake import Lakehouse
 
+    _require_lakehouse(settings)
+    with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+        cli_freshness.show_current(
+            console, lake, settings, now=now, source=source, all_symbols=all_symbols
+        )
+
+
+def _require_lakehouse(settings: Settings) -> None:
     if not (settings.lake_dir / "catalog.sqlite").exists() and settings.catalog == "sqlite":
         console.print(
             f"[bold red]No lakehouse at {esc(str(settings.lake_dir))}[/]: run `quantlake ingest` "
             "first, or point --data-dir at the data folder."
         )
         raise typer.Exit(1)
+
+
+def _load(settings: Settings, run: str | None) -> QualityReport:
+    from flows.quality_report import NoQualityReport, load_quality_report, recent_runs
+    from warehouse.lake import Lakehouse
+
+    _require_lakehouse(settings)
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         try:
             return load_quality_report(lake, run_id=run)
@@ -131,82 +173,6 @@ def _only(report: QualityReport, source: str) -> QualityReport:
     import polars as pl
 
     return replace(report, rows=report.rows.filter(pl.col("source") == source))
-
-
-def _num(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
-
-
-def _status(value: str) -> str:
-    return f"[{COLOURS.get(value, 'white')}]{value}[/]"
-
-
-def _rules(raw: str | None) -> str:
-    rules = json.loads(raw or "{}")
-    return ", ".join(f"{rule} {n:,}" for rule, n in rules.items()) or "-"
-
-
-def source_table(report: QualityReport, row: dict[str, Any]) -> Table:
-    """Return one (source, dataset) total as a two-column table."""
-    details = report.details(row)
-    status = _status(row["status"])
-    name = esc(f"{row['source']} / {row['dataset']}")
-    table = Table(title=f"{name}: {status}", title_justify="left",
-                  show_header=False, box=None, pad_edge=False)  # fmt: skip
-    table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column()
-    known = row["latest_knowledge_time"]
-    behind = f" ({_num(row['sessions_behind'])} session(s) behind)"
-    lines = [
-        ("batches", ", ".join(b["batch_id"] for b in details.get("batches", [])) or "-"),
-        ("rows", f"{_num(row['rows_in'])} in, {_num(row['rows_passed'])} passed, "
-                 f"{_num(row['rows_quarantined'])} quarantined"),
-        *_rule_lines(row, details),
-        ("conflicts", _num(row["conflicts"])),
-        ("gaps", _num(row["gaps"])),
-        ("splits found", _num(row["splits_found"])),
-        ("last session", f"{row['last_session'] or '-'}"
-                         + (behind if row["sessions_behind"] is not None else "")),
-        ("known at", f"{known:%Y-%m-%d %H:%M} UTC" if known else "-"),
-    ]  # fmt: skip
-    if details.get("closures"):
-        closed = ", ".join(details["closures"])
-        why = "every symbol lacks them: a closure the calendar does not know, or a feed outage"
-        lines.append(("closures", f"{closed} ({why}; not counted as gaps)"))
-    for key, value in lines:
-        table.add_row(esc(key), esc(value))
-    return table
-
-
-def _rule_lines(row: dict[str, Any], details: dict[str, Any]) -> list[tuple[str, str]]:
-    examples = details.get("examples", {})
-    rules = json.loads(row["quarantined_by_rule"] or "{}")
-    return [
-        (f"  {rule}", f"{count:,} row(s), e.g. {examples.get(rule, '-')}")
-        for rule, count in rules.items()
-    ]
-
-
-def symbols_table(title: str, rows: pl.DataFrame) -> Table:
-    """Return one line per symbol row, in the order given."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("symbol", "status", "rows in", "quar.", "conflicts", "gaps", "splits"):
-        right = name not in ("symbol", "status")
-        table.add_column(name, no_wrap=True, justify="right" if right else "left")
-    table.add_column("last session", no_wrap=True)
-    table.add_column("behind", no_wrap=True, justify="right")
-    table.add_column("quarantined by rule", min_width=12)
-    for row in rows.iter_rows(named=True):
-        table.add_row(
-            esc(row["symbol"]),
-            _status(row["status"]),
-            *(_num(row[c]) for c in ("rows_in", "rows_quarantined", "conflicts", "gaps")),
-            _num(row["splits_found"]),
-            str(row["last_session"] or "-"),
-            _num(row["sessions_behind"]),
-            esc(_rules(row["quarantined_by_rule"])),
-        )
-    return table
 
 
 def _print_html(settings: Settings, report: QualityReport) -> None:

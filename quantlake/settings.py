@@ -358,6 +358,26 @@ def _zone(name: str) -> None:
         raise ValueError(f"unknown time zone {name!r}: use an IANA name, e.g. UTC") from exc
 
 
+# -- freshness (flows/freshness.py: the quality report and `quantlake quality --freshness`) -----
+class FreshnessSettings(_Frozen):
+    """When a source's data counts as stale: how far it may lag the latest data there should be.
+
+    Daily bars should reach the last completed exchange session; minute bars the latest
+    completed minute of the market phases named here (crypto: of now); a macro series the
+    latest period whose end plus publication lag (the macro group's lags) has passed; news a
+    publication time no older than ``news_max_age_hours``.
+    """
+
+    daily_max_sessions_behind: int = Field(0, ge=0)
+    minute_max_lag_minutes: int = Field(15, ge=0)
+    # The equity phases minute bars are expected in (the rest of the day has no bars to miss).
+    minute_phases: tuple[Literal["pre", "regular", "post"], ...] = Field(("regular",), min_length=1)
+    # Days past a period's expected publication before a missing value makes the series stale
+    # (the lags are approximations of release calendars that move with weekends and holidays).
+    macro_grace_days: int = Field(3, ge=0)
+    news_max_age_hours: int = Field(48, ge=1)
+
+
 class Settings(BaseSettings):
     """All of quantlake's configuration."""
 
@@ -395,6 +415,7 @@ class Settings(BaseSettings):
     macro: MacroSettings = MacroSettings()
     news: NewsSettings = NewsSettings()
     minute: MinuteSettings | None = None
+    freshness: FreshnessSettings = FreshnessSettings()  # flows/freshness.py
 
     @field_validator("data_dir", mode="after")
     @classmethod

@@ -14,7 +14,9 @@ import polars as pl
 import pytest
 
 from flows import curate
+from flows.freshness import FreshnessRules
 from flows.ingest import commit
+from flows.quality_freshness import current_freshness
 from flows.quality_html import render_quality_html
 from flows.quality_report import (
     QualityReport,
@@ -125,6 +127,15 @@ def test_first_run_counts_every_hand_made_defect(seeded: Seeded) -> None:
     assert "values differ" in report.details(rows["CCC"])["examples"]["unique_symbol_session"]
     ddd = rows["DDD"]
     assert (ddd["status"], ddd["gaps"], ddd["conflicts"], ddd["splits_found"]) == ("ok", 0, 0, 0)
+    fresh = report.details(ddd)["freshness"]
+    assert (fresh["verdict"], fresh["latest"], fresh["expected"], fresh["behind"]) == (
+        "fresh",
+        DAYS[-1].isoformat(),
+        DAYS[-1].isoformat(),
+        0,
+    )
+    whole = report.details(total)["freshness"]
+    assert (whole["verdict"], whole["subjects"], whole["stale"]) == ("fresh", 4, [])
     assert report.symbols.get_column("symbol").to_list()[-1] == "DDD"  # problems first
 
 
@@ -139,6 +150,10 @@ def test_second_run_sees_a_cross_batch_conflict_and_staleness(seeded: Seeded) ->
     assert (ccc["last_session"], ccc["sessions_behind"]) == (APRIL_1, behind)
     assert ccc["latest_knowledge_time"] == NOW2
     assert ccc["status"] == "warning"
+    fresh = report.details(ccc)["freshness"]
+    assert (fresh["verdict"], fresh["behind"], fresh["unit"]) == ("stale", behind, "sessions")
+    assert fresh["expected"] == "2024-04-10"  # the session that closed before NOW2
+    assert report.details(rows["*"])["freshness"]["stale"] == ["CCC"]
 
 
 def test_since_snapshot_picks_the_batches_committed_after_it(seeded: Seeded) -> None:
@@ -249,7 +264,9 @@ def _seed(
 
 def _obs(series: str, day: dt.date, text: str) -> dict[str, object]:
     value = float(text) if text else None
-    return {"series_id": series, "observation_date": day, "value_text": text, "value": value}
+    frequency = {"DGS10": "D", "UNRATE": "M"}.get(series)
+    return {"series_id": series, "observation_date": day, "value_text": text, "value": value,
+            "frequency": frequency}  # fmt: skip
 
 
 def test_macro_rows_are_per_series_with_revisions_as_conflicts(lake: Lakehouse) -> None:
@@ -268,6 +285,10 @@ def test_macro_rows_are_per_series_with_revisions_as_conflicts(lake: Lakehouse) 
     assert rows["UNRATE"]["last_session"] == jan  # the quarantined February value never landed
     assert rows["DGS10"]["sessions_behind"] is None and rows["DGS10"]["gaps"] is None
     assert (rows["*"]["rows_in"], rows["*"]["conflicts"], rows["*"]["status"]) == (2, 1, "warning")
+    # UNRATE (monthly, out 7 days after the month): February and March are overdue at NOW2.
+    unrate = json.loads(rows["UNRATE"]["details"])["freshness"]
+    assert (unrate["verdict"], unrate["behind"], unrate["expected"]) == ("stale", 2, "2024-03-01")
+    assert json.loads(rows["*"]["details"])["freshness"]["stale"] == ["DGS10", "UNRATE"]
 
 
 def test_an_unknown_dataset_is_refused_with_what_to_do(lake: Lakehouse) -> None:
@@ -296,7 +317,16 @@ def test_minute_bars_count_conflicts_and_skip_sessions_behind_for_crypto(lake: L
     spy = rows["SPY"]
     assert (spy["rows_in"], spy["rows_quarantined"], spy["conflicts"]) == (2, 1, 1)
     assert (spy["last_session"], spy["sessions_behind"], spy["gaps"]) == (day, 0, None)
-    assert report_rows_of(lake, "n1")["BTC/USD"]["sessions_behind"] is None
+    # NOW2 is 18:00 New York: the session's last regular minute (19:59 UTC) is expected.
+    fresh = json.loads(spy["details"])["freshness"]
+    assert (fresh["verdict"], fresh["latest"], fresh["expected"]) == (
+        "stale",
+        "2024-04-10 14:30 UTC",
+        "2024-04-10 19:59 UTC",
+    )
+    btc = report_rows_of(lake, "n1")["BTC/USD"]
+    assert btc["sessions_behind"] is None
+    assert json.loads(btc["details"])["freshness"]["expected"] == "2024-04-10 21:59 UTC"
 
 
 def report_rows_of(lake: Lakehouse, batch: str) -> dict[str, dict[str, object]]:
@@ -318,6 +348,8 @@ def test_news_has_one_row_per_source(lake: Lakehouse) -> None:
     )
     assert (total["conflicts"], total["gaps"], total["sessions_behind"]) == (None, None, None)
     assert total["latest_knowledge_time"] == NOW2 and total["status"] == "warning"
+    fresh = json.loads(total["details"])["freshness"]
+    assert (fresh["verdict"], fresh["latest"]) == ("stale", "2020-07-17 23:51 UTC")
 
 
 def test_a_session_every_symbol_lacks_is_listed_once_and_warns(tmp_path: Path) -> None:
@@ -330,3 +362,24 @@ def test_a_session_every_symbol_lacks_is_listed_once_and_warns(tmp_path: Path) -
     assert report.details(total)["closures"] == [DAYS[4].isoformat()]
     assert (total["gaps"], total["status"]) == (0, "warning")
     assert {r["status"] for r in report.symbols.iter_rows(named=True)} == {"ok"}
+
+
+def test_freshness_now_judges_every_source_and_dataset_with_curated_data(lake: Lakehouse) -> None:
+    friday_close = dt.datetime(2024, 4, 12, 19, 59, tzinfo=dt.UTC)  # the last regular minute
+    bars = [
+        {"symbol": symbol, "ts": friday_close, "asset_class": asset, "session": friday_close.date(),
+         "open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "volume": 1.0}
+        for symbol, asset in (("SPY", "us_equity"), ("BTC/USD", "crypto"))
+    ]  # fmt: skip
+    _seed(lake, "minute_bars", "m1", bars, {}, now=friday_close)
+    published = dt.datetime(2024, 4, 13, 10, tzinfo=dt.UTC)
+    item = {"publisher": "cnbc", "published_at": published, "headline": "h", "content_id": "c1"}
+    _seed(lake, "news", "w1", [item], {}, now=published)
+    sunday = dt.datetime(2024, 4, 14, 12, tzinfo=dt.UTC)
+    found = current_freshness(lake, now=sunday, rules=FreshnessRules())
+    assert [(f.source, f.dataset) for f in found] == [("src", "minute_bars"), ("src", "news")]
+    minutes, news = found
+    verdicts = {s.subject: s.verdict for s in minutes.subjects}
+    assert verdicts == {"SPY": "fresh", "BTC/USD": "stale"}  # crypto trades over the weekend
+    assert (minutes.summary.verdict, minutes.summary.stale) == ("stale", ("BTC/USD",))
+    assert (news.summary.verdict, news.summary.age) == ("fresh", sunday - published)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.unit.validations.test_validate import ROWS, TODAY, raw_frame
 from validations.docs import build_data_docs
 from validations.validate import validate_bars
@@ -47,3 +49,29 @@ def test_rerunning_reuses_the_same_gx_objects(tmp_path: Path) -> None:
 def test_docs_build_on_a_new_context_shows_the_suite(tmp_path: Path) -> None:
     index = build_data_docs(tmp_path / "ctx", tmp_path / "site")
     assert "daily_bars" in index.read_text()
+
+
+def test_the_site_shows_every_suite_and_each_published_batch(tmp_path: Path) -> None:
+    from tests.unit.validations.test_macro_validate import JUN, row
+    from tests.unit.validations.test_macro_validate import TODAY as MACRO_TODAY
+    from validations.docs import publish_suite_docs
+    from validations.macro import SUITE, validate_macro
+    from warehouse.schemas import RAW_MACRO
+
+    context_dir, docs_dir = tmp_path / "ctx", tmp_path / "site"
+    index = build_data_docs(context_dir, docs_dir)
+    html = index.read_text()
+    for suite in ("daily_bars", "minute_bars", "macro_series", "news_items"):
+        assert suite in html
+        assert (docs_dir / "expectations" / f"{suite}.html").is_file()
+
+    rows = RAW_MACRO.frame([row(1, "CPI", JUN, "313.2")])
+    passed = validate_macro(rows, today=MACRO_TODAY, context_dir=context_dir, batch_id="macro-7")
+    assert passed.status == "passed"
+    validate_bars(raw_frame(ROWS[:2]), today=TODAY, context_dir=context_dir, batch_id="bars-8")
+    page = Path(publish_suite_docs(context_dir, suite=SUITE, batch_id="macro-7"))
+    assert page.is_file() and page.is_relative_to(docs_dir) and "macro-7" in str(page)
+    html = index.read_text()
+    assert "macro-7" in html and "bars-8" in html  # the index lists every suite's runs
+    with pytest.raises(LookupError, match="no stored macro_series result for batch nope"):
+        publish_suite_docs(context_dir, suite=SUITE, batch_id="nope")
