@@ -13,7 +13,7 @@ import dagster as dg
 import polars as pl
 
 from assets import keys
-from assets.features.drift import feature_psi
+from assets.features.drift import cross_sectional_z, feature_psi
 from assets.features.leakage import label_correlations, leaking_features, strongest
 from assets.models.registry import current_champion
 from assets.resources import LakehouseResource, ModelResource
@@ -60,7 +60,8 @@ def _drift_metadata(psi: pl.DataFrame, drifted: list[str]) -> dict[str, object]:
 @dg.asset_check(
     asset=keys.FEATURES,
     description=(
-        f"Population stability index of each feature over the latest {DRIFT_SESSIONS} sessions "
+        "Population stability index of each feature (standardized within each session, as the "
+        f"rank-based models see it) over the latest {DRIFT_SESSIONS} sessions "
         f"against the champion model's training window; WARN when at least "
         f"{MIN_DRIFTED_SHARE:.0%} of them exceed {MAX_PSI} or any cannot be measured. A failure "
         "requests retraining (assets/retrain.py)."
@@ -84,7 +85,12 @@ def features_drift(lakehouse: LakehouseResource) -> dg.AssetCheckResult:
         window = recent_sessions(lake, count=DRIFT_SESSIONS)
         first = window[0] if window else None
         current = lake.read(FEATURES, where="session >= ?", params=[first])
-    psi = feature_psi(reference, current, columns=FEATURE_COLUMNS)
+    # Per-session z-scores: drift in the cross-section's shape, not the market's level.
+    psi = feature_psi(
+        cross_sectional_z(reference, columns=FEATURE_COLUMNS),
+        cross_sectional_z(current, columns=FEATURE_COLUMNS),
+        columns=FEATURE_COLUMNS,
+    )
     # Undefined PSI (a sample without values) fails too: drift is then unknown.
     drifted = psi.filter(pl.col("psi").is_nan() | (pl.col("psi") > MAX_PSI))
     unknown = psi.get_column("psi").is_nan().any()

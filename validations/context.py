@@ -30,10 +30,18 @@ def _quiet(context: AbstractDataContext) -> None:
         context.variables.save()
 
 
+INDEX_RESULTS = 500
+
+
 def _site_config(docs_dir: Path) -> dict[str, Any]:
     return {
         "class_name": "SiteBuilder",
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        # The index lists the newest validation results only: GX loads each listed result on
+        # every rebuild, and minute ingest adds one every few minutes.
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "validation_results_limit": INDEX_RESULTS,
+        },
         "store_backend": {
             "class_name": "TupleFilesystemStoreBackend",
             "base_directory": str(docs_dir.resolve()),

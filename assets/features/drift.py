@@ -99,3 +99,17 @@ def feature_psi(
     )
     rank = pl.when(pl.col("psi").is_nan()).then(float("inf")).otherwise(pl.col("psi"))
     return frame.sort(rank, "feature", descending=[True, False])
+
+
+def cross_sectional_z(frame: pl.DataFrame, *, columns: Sequence[str]) -> pl.DataFrame:
+    """Return ``columns`` standardized within each session (mean 0, standard deviation 1).
+
+    The models see per-session ranks, so a move every symbol shares (a market rally lifting
+    every ret_252) is not drift for them; a change in the cross-section's shape (tails, skew, a
+    feature collapsing to one value) is. A session with one value or no spread gives null.
+    """
+    z = {
+        c: ((pl.col(c) - pl.col(c).mean().over("session")) / pl.col(c).std().over("session"))
+        for c in columns
+    }
+    return frame.with_columns(**z).with_columns(pl.col(columns).fill_nan(None))

@@ -117,9 +117,14 @@ def seed_champion(lake: Lakehouse, u: Universe, *, models_dir: Path, train_sessi
 
 
 def shifted(frame: pl.DataFrame, *, column: str, by: float, sessions: int) -> pl.DataFrame:
-    """Return features with ``column`` moved by ``by`` in the latest ``sessions`` sessions."""
+    """Return features with ``column`` multiplied by ``by`` for a quarter of the symbols in the
+    latest ``sessions`` sessions: the cross-section grows outliers (a unit error in part of the
+    universe). A move every symbol shares is the market's, which ranks ignore: not drift."""
     latest = frame.get_column("session").unique().sort().tail(sessions)
-    moved = pl.when(pl.col("session").is_in(latest.implode())).then(pl.col(column) + by)
+    symbols = frame.get_column("symbol").unique().sort()
+    quarter = symbols.head(max(1, len(symbols) // 4))
+    where = pl.col("session").is_in(latest.implode()) & pl.col("symbol").is_in(quarter.implode())
+    moved = pl.when(where).then(pl.col(column) * by)
     return frame.with_columns(moved.otherwise(pl.col(column)).alias(column))
 
 

@@ -90,7 +90,7 @@ def test_drift_without_a_champion_passes_and_says_why(clean: Lakehouse, tmp_path
 def test_one_shifted_feature_is_reported_but_only_broad_drift_fails_as_a_warning(
     lake: Lakehouse, tmp_path: Path
 ) -> None:
-    shifted = rows.shifted(rows.features(U), column="vol_20", by=3.0, sessions=DRIFT_SESSIONS)
+    shifted = rows.shifted(rows.features(U), column="vol_20", by=10.0, sessions=DRIFT_SESSIONS)
     rows.write(lake, bars=rows.bars(U), features=shifted, labels=rows.labels(U))
     rows.seed_champion(lake, U, models_dir=tmp_path / "models", train_sessions=200)
     drift = run_checks(lake, tmp_path, "features_drift")["features_drift"]
@@ -106,7 +106,7 @@ def test_one_shifted_feature_is_reported_but_only_broad_drift_fails_as_a_warning
 def test_broad_drift_fails_the_drift_check_as_a_warning(lake: Lakehouse, tmp_path: Path) -> None:
     moved = FEATURE_COLUMNS[: math.ceil(MIN_DRIFTED_SHARE * len(FEATURE_COLUMNS))]
     frame = rows.broadly_shifted(
-        rows.features(U), share=MIN_DRIFTED_SHARE, by=3.0, sessions=DRIFT_SESSIONS
+        rows.features(U), share=MIN_DRIFTED_SHARE, by=10.0, sessions=DRIFT_SESSIONS
     )
     rows.write(lake, bars=rows.bars(U), features=frame, labels=rows.labels(U))
     rows.seed_champion(lake, U, models_dir=tmp_path / "models", train_sessions=200)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from assets.features.drift import (
     bin_shares,
+    cross_sectional_z,
     feature_psi,
     population_stability_index,
     quantile_edges,
@@ -147,3 +148,25 @@ def test_feature_psi_ranks_features_and_reports_missing_shares() -> None:
     assert rows["same"]["reference_present"] == 1000
     assert rows["same"]["current_present"] == 400
     assert rows["same"]["current_missing_share"] == 0.0
+
+
+def test_a_move_every_symbol_shares_is_not_drift_after_per_session_standardization() -> None:
+    rng = np.random.default_rng(5)
+    sessions = np.repeat(np.arange(60), 30)
+    values = rng.normal(size=60 * 30)
+    reference = pl.DataFrame({"session": sessions[:1200], "x": values[:1200]})
+    # The last 20 sessions: every symbol up by 5 (a market rally) -> raw PSI is huge.
+    current = pl.DataFrame({"session": sessions[1200:], "x": values[1200:] + 5.0})
+    raw = population_stability_index(reference["x"].to_numpy(), current["x"].to_numpy())
+    z_ref = cross_sectional_z(reference, columns=["x"])["x"].to_numpy()
+    z_cur = cross_sectional_z(current, columns=["x"])["x"].to_numpy()
+    assert raw > 1.0
+    assert population_stability_index(z_ref, z_cur) < 0.1
+    # Standardized per session: mean 0 and standard deviation 1 within each session.
+    per_session = (
+        cross_sectional_z(current, columns=["x"])
+        .group_by("session")
+        .agg(m=pl.col("x").mean(), s=pl.col("x").std())
+    )
+    assert per_session["m"].abs().max() < 1e-12
+    assert (per_session["s"] - 1.0).abs().max() < 1e-12

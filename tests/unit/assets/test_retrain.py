@@ -63,7 +63,7 @@ def tick(instance: dg.DagsterInstance, cursor: str | None = None) -> SensorExecu
 def drifted(lake: Lakehouse, tmp_path: Path) -> Lakehouse:
     """Features whose vol_20 moved in the latest sessions, and a champion trained before."""
     moved = rows.broadly_shifted(
-        rows.features(U), share=MIN_DRIFTED_SHARE, by=3.0, sessions=DRIFT_SESSIONS
+        rows.features(U), share=MIN_DRIFTED_SHARE, by=10.0, sessions=DRIFT_SESSIONS
     )
     rows.write(lake, bars=rows.bars(U), features=moved, labels=rows.labels(U))
     rows.seed_champion(lake, U, models_dir=tmp_path / "models", train_sessions=200)
