@@ -9,6 +9,7 @@ the lakehouse as it was before the batch.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from flows import curate
+from flows import backfill_records, curate
+from flows.backfill_plan import resume_point
 from flows.dagster_events import report_materializations
 from flows.sources.base import SourceBatch, SourceError
 from flows.sources.select import build_source
@@ -25,10 +27,18 @@ from quantlake.settings import Settings, load_settings
 from validations.result import ValidationOutcome
 from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse, Transaction
+from warehouse.schemas import Dataset
+
+# Rows to write in a batch's own transaction, given its batch id and validation outcome.
+ExtraRows = Callable[[str, ValidationOutcome], Sequence[tuple[Dataset, pl.DataFrame]]]
 
 
 class DataQualityError(RuntimeError):
     """A batch failed its data contract; its good rows landed but trading is gated."""
+
+
+class EmptyWindow(SourceError):
+    """The source returned no bars at all for a window that holds exchange sessions."""
 
 
 @dataclass
@@ -65,13 +75,21 @@ def plan_window(
     if source == "file":
         return dt.date(1900, 1, 1), end
     # A failed batch does not move the watermark: its sessions are fetched again next time.
+    # Batches of backfills and gap re-requests do not either (they may lie anywhere in time);
+    # the passed windows they recorded are skipped only where they continue the watermark.
     watermark = lake.query(
         "SELECT max(last_session) AS w FROM meta.batches WHERE source = ? "
-        "AND dataset = 'daily_bars' AND status = 'passed'",
+        "AND dataset = 'daily_bars' AND status = 'passed' "
+        f"AND batch_id NOT IN ({backfill_records.COMMITTED_HERE})",
         [source],
     ).item()
     start = settings.history_start if watermark is None else watermark + dt.timedelta(days=1)
-    return start, end
+    recorded = backfill_records.recorded_windows(lake, source=source)
+    if not recorded:
+        return start, end
+    last = max(r.last for r in recorded)
+    days = calendar.sessions(start, last, exchange=settings.exchange)
+    return resume_point(start, recorded, scope=settings.symbols, sessions=days), end
 
 
 def _transient(task: object, task_run: object, state: State) -> bool:
@@ -92,10 +110,19 @@ def _transient(task: object, task_run: object, state: State) -> bool:
     retry_condition_fn=_transient,
     cache_policy=NO_CACHE,
 )
-def fetch(settings: Settings, *, start: dt.date, end: dt.date) -> SourceBatch:
-    """Fetch the window's bars from the configured source (retried: sources are remote)."""
-    symbols = settings.symbols or None
-    return build_source(settings).fetch(start=start, end=end, symbols=symbols)
+def fetch(
+    settings: Settings,
+    *,
+    start: dt.date,
+    end: dt.date,
+    symbols: tuple[str, ...] | None = None,
+) -> SourceBatch:
+    """Fetch the window's bars from the configured source (retried: sources are remote).
+
+    ``symbols`` None means the configured ones (QUANTLAKE_SYMBOLS; none: all the source has).
+    """
+    wanted = symbols if symbols is not None else settings.symbols or None
+    return build_source(settings).fetch(start=start, end=end, symbols=wanted)
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -126,8 +153,10 @@ def commit(
     *,
     batch_id: str,
     now: dt.datetime,
+    extra: Sequence[tuple[Dataset, pl.DataFrame]] = (),
 ) -> int | None:
-    """Write raw, quarantine, curated, splits, validation result and batch record atomically."""
+    """Write raw, quarantine, curated, splits, validation result and batch record atomically,
+    with ``extra`` rows merged in the same transaction."""
     from validations.validate import rule_rows
 
     splits = curate.split_rows(batch, batch_id=batch_id, ingested_at=now)
@@ -155,6 +184,8 @@ def commit(
             schemas.VALIDATION_RESULTS, rule_rows(outcome, batch_id=batch_id, validated_at=now)
         )
         txn.append(schemas.BATCHES, _batch_row(batch, raw, outcome, batch_id=batch_id, now=now))
+        for dataset, rows in extra:
+            txn.merge(dataset, rows)
     return txn.snapshot_id
 
 
@@ -292,28 +323,47 @@ def _quality_report(
 
 def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> IngestSummary:
     """Fetch, validate and commit one batch (the body of the ingest flow)."""
-    logger = get_run_logger()
     source = settings.resolved_source
     start, end = plan_window(lake, settings, now=now)
     if start > end:
         return IngestSummary(source=source, status="up_to_date", message=f"no session after {end}")
-    batch = fetch(settings, start=start, end=end)
+    return ingest_window(lake, settings, start=start, end=end, now=now)
+
+
+def ingest_window(
+    lake: Lakehouse,
+    settings: Settings,
+    *,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    symbols: tuple[str, ...] | None = None,
+    extra_rows: ExtraRows | None = None,
+) -> IngestSummary:
+    """Fetch the sessions [start, end] (for ``symbols``; None: the configured ones), validate
+    them and commit them as one batch, then render its Data Docs page.
+
+    ``extra_rows`` gives rows to write in the batch's own transaction. A batch already in the
+    lakehouse is not written again (status ``already_loaded``). Raises EmptyWindow when the
+    source returns nothing for a window holding sessions (the file source excepted).
+    """
+    logger = get_run_logger()
+    source = settings.resolved_source
+    batch = fetch(settings, start=start, end=end, symbols=symbols)
     bid = curate.batch_id(batch)
-    stored = lake.query("SELECT status, message FROM meta.batches WHERE batch_id = ?", [bid])
-    if not stored.is_empty():
-        status, message = stored.row(0)
-        logger.info("batch %s is already in the lakehouse (%s); nothing to do", bid, status)
-        # A batch that failed before fails again: the same data cannot have become valid.
-        return IngestSummary(
-            source=source, status="already_loaded", batch_id=bid, validation=status, message=message
+    if (loaded := _already_loaded(lake, source, bid)) is not None:
+        logger.info(
+            "batch %s is already in the lakehouse (%s); nothing to do", bid, loaded.validation
         )
+        return loaded
     raw = curate.raw_rows(batch, batch_id=bid, ingested_at=now)
     if raw.is_empty() and not batch.rejections:
         expected = calendar.sessions(start, end, exchange=settings.exchange)
         if expected and source != "file":
-            raise SourceError(
-                f"{source} returned no bars for {len(expected)} session(s) {start} .. {end}; "
-                "check the source (symbols, subscription, data delay) and rerun"
+            asked = f" for {', '.join(symbols)}" if symbols else ""
+            raise EmptyWindow(
+                f"{source} returned no bars{asked} for {len(expected)} session(s) {start} .. "
+                f"{end}; check the source (symbols, subscription, data delay) and rerun"
             )
         return IngestSummary(source=source, status="up_to_date", message="no new bars")
     outcome = validate(settings, raw, batch_id=bid, now=now)
@@ -321,11 +371,24 @@ def run_ingest(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Inge
         # Every input was rejected: there is no data, and that must not look like a quiet day.
         notes = "; ".join(f"{r.origin}: {r.reason}" for r in batch.rejections)
         outcome = replace(outcome, status="failed", message=f"no usable rows: {notes}")
-    snapshot = commit(lake, batch, raw, outcome, batch_id=bid, now=now)
+    extra = extra_rows(bid, outcome) if extra_rows else ()
+    snapshot = commit(lake, batch, raw, outcome, batch_id=bid, now=now, extra=extra)
     # The Data Docs page is presentation, not verdict: rendered after the commit.
     outcome = replace(outcome, docs_path=publish_docs(settings, batch_id=bid))
     logger.info("batch %s: %s (snapshot %s)", bid, outcome.message, snapshot)
     return _summary(batch, raw, outcome, batch_id=bid, snapshot_id=snapshot)
+
+
+def _already_loaded(lake: Lakehouse, source: str, bid: str) -> IngestSummary | None:
+    """Return the summary of a batch already in meta.batches, or None."""
+    stored = lake.query("SELECT status, message FROM meta.batches WHERE batch_id = ?", [bid])
+    if stored.is_empty():
+        return None
+    status, message = stored.row(0)
+    # A batch that failed before fails again: the same data cannot have become valid.
+    return IngestSummary(
+        source=source, status="already_loaded", batch_id=bid, validation=status, message=message
+    )
 
 
 def _report(settings: Settings, summary: IngestSummary) -> None:

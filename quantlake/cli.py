@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from quantlake import cli_models, cli_quality, runtime
+from quantlake import cli_backfill, cli_models, cli_quality, runtime
 from quantlake.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(cli_quality.app, name="quality")
 app.add_typer(cli_models.app, name="models")
+app.command("backfill", help=cli_backfill.HELP)(cli_backfill.backfill)
 console = Console()
 
 DataDir = Annotated[

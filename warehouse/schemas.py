@@ -737,6 +737,29 @@ QUALITY_REPORTS = Dataset(
     description="Per-run data quality report: counts, rules, conflicts, gaps, splits, freshness.",
 )
 
+# -- backfill and gap re-requests (flows/backfill.py, flows/gap_fill.py) ---------------------------
+# One row per window of daily bars a backfill chunk or a gap re-request ingested: its sessions,
+# the symbols asked for (scope: a JSON list, "[]" meaning every symbol the source serves), the
+# batch it produced or found, and whether this window's run committed that batch. A backfill
+# skips windows covered here; the scheduled ingest's watermark ignores the batches committed here.
+BACKFILL_WINDOWS = Dataset(
+    "meta",
+    "backfill_windows",
+    (
+        ("source", "VARCHAR"),
+        ("kind", "VARCHAR"),  # backfill | gaps
+        ("scope", "VARCHAR"),
+        ("first_session", "DATE"),
+        ("last_session", "DATE"),
+        ("batch_id", "VARCHAR"),
+        ("committed", "BOOLEAN"),  # false: the batch was already in meta.batches
+        ("status", "VARCHAR"),  # the batch's validation: passed | failed
+        ("recorded_at", "TIMESTAMPTZ"),
+    ),
+    key=("source", "kind", "scope", "first_session", "last_session"),
+    description="Windows ingested by backfills and gap re-requests, and the batch of each.",
+)
+
 ALL: tuple[Dataset, ...] = (
     RAW_BARS,
     RAW_CORPORATE_ACTIONS,
@@ -773,6 +796,7 @@ ALL: tuple[Dataset, ...] = (
     CURATED_NEWS,
     CURATED_NEWS_SYMBOLS,
     QUALITY_REPORTS,
+    BACKFILL_WINDOWS,
 )
 
 BY_TABLE: dict[str, Dataset] = {d.table: d for d in ALL}
