@@ -180,9 +180,13 @@ def _data_problem(
             f"data is stale: the latest curated session is {latest}, {behind} completed sessions "
             f"behind (limit {settings.gates.max_data_age_sessions}); ingest fresh data first"
         )
+    # Batches of backfills and gap re-requests concern past sessions: their failure is reported
+    # by the backfill (exit code, quality report) and does not judge today's data.
+    at = f"AT (VERSION => {int(snapshot)})"
     failed = lake.query(
-        f"SELECT source, batch_id, message FROM meta.batches AT (VERSION => {int(snapshot)}) "
-        "WHERE dataset = 'daily_bars' "
+        f"SELECT source, batch_id, message FROM meta.batches {at} "
+        "WHERE dataset = 'daily_bars' AND batch_id NOT IN "
+        f"(SELECT batch_id FROM meta.backfill_windows {at} WHERE committed) "
         "QUALIFY row_number() OVER (PARTITION BY source ORDER BY ingested_at DESC) = 1 "
         "AND status <> 'passed' ORDER BY source"
     )

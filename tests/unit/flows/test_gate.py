@@ -221,3 +221,52 @@ def test_a_failed_macro_batch_does_not_reduce_the_daily_book(lake: Lakehouse) ->
             ),
         )
     assert check_gate(lake, Settings(), now=NOW, run_id="r").may_open
+
+
+def test_a_failed_backfill_batch_does_not_judge_todays_data(lake: Lakehouse) -> None:
+    seed(lake, session=FRIDAY)
+    later = NOW + dt.timedelta(minutes=5)
+    with lake.transaction("a backfill chunk of 2019 that failed") as txn:
+        txn.append(
+            schemas.BATCHES,
+            _frame(
+                schemas.BATCHES,
+                batch_id="old",
+                source="t",
+                dataset="daily_bars",
+                ingested_at=later,
+                status="failed",
+                message="bad 2019 ticks",
+            ),
+        )
+        txn.append(
+            schemas.BACKFILL_WINDOWS,
+            _frame(
+                schemas.BACKFILL_WINDOWS,
+                source="t",
+                kind="backfill",
+                scope="[]",
+                first_session=dt.date(2019, 1, 2),
+                last_session=dt.date(2019, 3, 29),
+                batch_id="old",
+                committed=True,
+                status="failed",
+                recorded_at=later,
+            ),
+        )
+    assert check_gate(lake, Settings(), now=NOW, run_id="r").may_open
+    # The same failed batch from the scheduled ingest is today's problem.
+    with lake.transaction("scheduled, failed") as txn:
+        txn.append(
+            schemas.BATCHES,
+            _frame(
+                schemas.BATCHES,
+                batch_id="new",
+                source="t",
+                dataset="daily_bars",
+                ingested_at=later + dt.timedelta(minutes=1),
+                status="failed",
+                message="bad ticks",
+            ),
+        )
+    assert not check_gate(lake, Settings(), now=NOW, run_id="r").may_open
