@@ -55,7 +55,35 @@ def build_deployments(settings: Settings, *, today: dt.date) -> list[RunnerDeplo
         tags=["quantlake", "trade"],
         concurrency_limit=1,
     )
-    return [ingest, trade, *_optional_ingests(settings, today=today, tz=tz)]
+    return [
+        ingest,
+        trade,
+        *_optional_ingests(settings, today=today, tz=tz),
+        *_on_demand(),
+    ]
+
+
+def _on_demand() -> list[RunnerDeployment]:
+    """Return the unscheduled deployments people run from the Prefect UI with parameters."""
+    from flows.backfill import backfill_flow
+    from flows.gap_fill import gap_fill_flow
+
+    return [
+        backfill_flow.to_deployment(
+            name="backfill",
+            description="Fill daily-bar history from start to end in chunks (resumable: a "
+            "rerun skips the chunks already loaded). Same as `quantlake backfill`.",
+            tags=["quantlake", "ingest", "on-demand"],
+            concurrency_limit=1,
+        ),
+        gap_fill_flow.to_deployment(
+            name="fill-gaps",
+            description="Re-request the sessions missing from curated daily bars once; report "
+            "what the source still lacks. Same as `quantlake backfill --gaps`.",
+            tags=["quantlake", "ingest", "on-demand"],
+            concurrency_limit=1,
+        ),
+    ]
 
 
 def _optional_ingests(settings: Settings, *, today: dt.date, tz: str) -> list[RunnerDeployment]:

@@ -12,9 +12,17 @@ from quantlake.settings import Settings
 TODAY = dt.date(2026, 11, 23)
 
 
-def test_only_the_daily_pair_by_default() -> None:
-    names = [d.name for d in build_deployments(Settings(), today=TODAY)]
-    assert names == ["daily-ingest", "daily-trade"]
+def test_the_daily_pair_and_the_on_demand_backfills_by_default() -> None:
+    deployments = {d.name: d for d in build_deployments(Settings(), today=TODAY)}
+    assert list(deployments) == ["daily-ingest", "daily-trade", "backfill", "fill-gaps"]
+    for name in ("backfill", "fill-gaps"):
+        assert not deployments[name].schedules  # run from the Prefect UI, with parameters
+    # Prefect can describe their parameters for the UI's run form (no callable leaks in).
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.backfill import backfill_flow
+
+    assert "start" in parameter_schema(backfill_flow.fn).required
 
 
 def test_configured_sources_get_their_own_deployments(tmp_path: Path) -> None:
@@ -30,6 +38,8 @@ def test_configured_sources_get_their_own_deployments(tmp_path: Path) -> None:
         "macro-ingest",
         "news-ingest",
         "minute-ingest",
+        "backfill",
+        "fill-gaps",
     }
     assert all(d.concurrency_limit == 1 for d in deployments.values())
     minute = deployments["minute-ingest"].schedules[0].schedule
