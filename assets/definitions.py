@@ -19,6 +19,7 @@ import dagster as dg
 from assets.checks import CHECKS
 from assets.daily import DAILY_ASSETS, daily_assets_job
 from assets.external import EXTERNAL_ASSETS
+from assets.features.context_assets import CONTEXT_ASSETS
 from assets.resources import build_resources, options_from_settings
 from assets.retrain import RETRAIN_JOBS, RETRAIN_SCHEDULES, RETRAIN_SENSORS
 
@@ -31,13 +32,14 @@ def build_definitions(
     """Return the code location's Definitions over the given lakehouse and model settings."""
     automation = dg.AutomationConditionSensorDefinition(
         AUTOMATION_SENSOR,
-        target=dg.AssetSelection.assets(*DAILY_ASSETS),
+        target=dg.AssetSelection.assets(*DAILY_ASSETS, *CONTEXT_ASSETS),
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
-        description="Evaluates the eager conditions of features, model and predictions.",
+        description="Evaluates the automation conditions of features (bars, macro, sentiment), "
+        "model and predictions.",
     )
     return dg.Definitions(
-        assets=[*EXTERNAL_ASSETS, *DAILY_ASSETS],
+        assets=[*EXTERNAL_ASSETS, *DAILY_ASSETS, *CONTEXT_ASSETS],
         asset_checks=list(CHECKS),
         jobs=[daily_assets_job, *RETRAIN_JOBS],
         schedules=list(RETRAIN_SCHEDULES),

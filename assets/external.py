@@ -40,5 +40,20 @@ RAW_NEWS = _spec(schemas.RAW_NEWS, group="ingest", deps=[], writer="news ingest"
 CURATED_NEWS = _spec(
     schemas.CURATED_NEWS, group="ingest", deps=[keys.key_of(schemas.RAW_NEWS)], writer="news ingest"
 )
+CURATED_NEWS_SYMBOLS = _spec(
+    schemas.CURATED_NEWS_SYMBOLS,
+    group="ingest",
+    deps=[keys.key_of(schemas.RAW_NEWS)],
+    writer="news ingest",
+)
 
-EXTERNAL_ASSETS = (RAW_BARS, CURATED_BARS, ORDERS, RAW_MACRO, CURATED_MACRO, RAW_NEWS, CURATED_NEWS)
+EXTERNAL_ASSETS = (
+    RAW_BARS,
+    CURATED_BARS,
+    ORDERS,
+    RAW_MACRO,
+    CURATED_MACRO,
+    RAW_NEWS,
+    CURATED_NEWS,
+    CURATED_NEWS_SYMBOLS,
+)

@@ -760,6 +760,37 @@ BACKFILL_WINDOWS = Dataset(
     description="Windows ingested by backfills and gap re-requests, and the batch of each.",
 )
 
+# -- macro and sentiment features (assets/features/context_assets.py) -----------------------------
+# One row per session (macro) or per (symbol, session) (sentiment), as of that session's close.
+# A value whose source series or items are missing is NULL, never 0. macro_snapshot/news_snapshot:
+# the lakehouse snapshot that last changed the curated macro vintages / news the row was read from.
+MACRO_FEATURE_COLUMNS: tuple[str, ...] = ("term_spread", "vix", "vix_change_5")
+SENTIMENT_FEATURE_COLUMNS: tuple[str, ...] = ("sentiment_mean_5", "news_count_5")
+
+MACRO_FEATURES = Dataset(
+    "features",
+    "macro_daily",
+    (("session", "DATE"),)
+    + tuple((c, "DOUBLE") for c in MACRO_FEATURE_COLUMNS)
+    + (("macro_snapshot", "BIGINT"),),
+    key=("session",),
+    description="Macro features per session as of its close: DGS10 - DGS2, VIX, VIX 5-day change.",
+)
+
+SENTIMENT_FEATURES = Dataset(
+    "features",
+    "sentiment_daily",
+    (
+        ("symbol", "VARCHAR"),
+        ("session", "DATE"),
+        ("sentiment_mean_5", "DOUBLE"),
+        ("news_count_5", "BIGINT"),
+        ("news_snapshot", "BIGINT"),
+    ),
+    key=("symbol", "session"),
+    description="News tone and item count per symbol over the 5 sessions up to each close.",
+)
+
 ALL: tuple[Dataset, ...] = (
     RAW_BARS,
     RAW_CORPORATE_ACTIONS,
@@ -797,6 +828,8 @@ ALL: tuple[Dataset, ...] = (
     CURATED_NEWS_SYMBOLS,
     QUALITY_REPORTS,
     BACKFILL_WINDOWS,
+    MACRO_FEATURES,
+    SENTIMENT_FEATURES,
 )
 
 BY_TABLE: dict[str, Dataset] = {d.table: d for d in ALL}

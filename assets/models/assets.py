@@ -9,6 +9,7 @@ person's rollback is not undone by the next run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import polars as pl
 
 from assets import keys
 from assets.features.compute import FEATURE_LOOKBACK
+from assets.features.context_assets import CONTEXT_LOOKBACK
 from assets.models.artifact import (
     ModelArtifact,
     feature_set_hash,
@@ -31,13 +33,20 @@ from assets.models.estimators import Spec
 from assets.models.promotion import decide
 from assets.models.registry import current_champion, register
 from assets.models.rows import registry_row
-from assets.models.train import ModelParams, model_frame, plan_walk_forward
+from assets.models.train import ModelParams, feature_names, model_frame, plan_walk_forward
 from assets.models.train import train_model as fit_spec
 from assets.models.walk_forward import WalkForward
 from assets.resources import LakehouseResource, ModelResource
 from assets.snapshots import last_change
 from warehouse.lake import Lakehouse
-from warehouse.schemas import FEATURE_COLUMNS, FEATURES, LABELS, MODELS
+from warehouse.schemas import (
+    FEATURES,
+    LABELS,
+    MACRO_FEATURES,
+    MODELS,
+    SENTIMENT_FEATURES,
+    Dataset,
+)
 
 METADATA_COLUMNS = (
     "oos_ic",
@@ -53,10 +62,17 @@ METADATA_COLUMNS = (
 )
 
 
-def _read_frame(lake: Lakehouse, *, horizon: int, as_of: int) -> pl.DataFrame:
+# The context tables a model config may opt into ([features] extra), by name.
+CONTEXT_TABLES: dict[str, Dataset] = {"macro": MACRO_FEATURES, "sentiment": SENTIMENT_FEATURES}
+
+
+def _read_frame(
+    lake: Lakehouse, *, horizon: int, as_of: int, extra: tuple[str, ...]
+) -> pl.DataFrame:
     features = lake.read(FEATURES, as_of=as_of)
     labels = lake.read(LABELS, where="horizon = ?", params=[horizon], as_of=as_of)
-    return model_frame(features, labels, horizon=horizon)
+    context = {name: lake.read(CONTEXT_TABLES[name], as_of=as_of) for name in extra}
+    return model_frame(features, labels, horizon=horizon, context=context)
 
 
 def _metadata(stored: pl.DataFrame, *, metric: str, champion: str | None) -> dict[str, Any]:
@@ -113,6 +129,7 @@ def _train_and_register(
     feature_set: str,
     data_snapshot: int,
     models_dir: Path,
+    names: tuple[str, ...],
 ) -> tuple[str, int]:
     """Train the ``new`` specs, gate them against the champion, save and register them."""
     champion = current_champion(lake)
@@ -128,7 +145,7 @@ def _train_and_register(
     now = dt.datetime.now(dt.UTC)
     rows = []
     for spec, fitted in trained.items():
-        artifact = ModelArtifact(new[spec], FEATURE_COLUMNS, params.horizon, fitted.pipeline)
+        artifact = ModelArtifact(new[spec], names, params.horizon, fitted.pipeline)
         path, sha256 = save_artifact(artifact, models_dir=models_dir)
         rows.append(
             registry_row(
@@ -142,6 +159,8 @@ def _train_and_register(
                 artifact_sha256=sha256,
                 created_at=now,
             )
+            # The inputs this model was trained on, context columns included.
+            | {"feature_names": json.dumps(list(names))}
         )
     before = champion["model_version"] if champion else None
     return verdict.summary, register(lake, rows, verdict, champion_before=before, now=now)
@@ -173,10 +192,13 @@ def model(lakehouse: LakehouseResource, model_settings: ModelResource) -> dg.Mat
     wf = config.walk_forward
     with lakehouse.open() as lake:
         read_at = lake.current_snapshot()
-        data_snapshot = last_change(lake, FEATURES, LABELS, as_of=read_at)
-        frame = _read_frame(lake, horizon=params.horizon, as_of=read_at)
+        extra = config.features.extra
+        context = [CONTEXT_TABLES[name] for name in extra]
+        data_snapshot = last_change(lake, FEATURES, LABELS, *context, as_of=read_at)
+        frame = _read_frame(lake, horizon=params.horizon, as_of=read_at, extra=extra)
         plan = plan_walk_forward(frame, params=params, folds=wf.folds, window=wf.window)
-        feature_set = feature_set_hash(FEATURE_COLUMNS, FEATURE_LOOKBACK)
+        names = feature_names(extra)
+        feature_set = feature_set_hash(names, {**FEATURE_LOOKBACK, **CONTEXT_LOOKBACK})
         versions = _versions(
             config, params=params, plan=plan, feature_set=feature_set, data_snapshot=data_snapshot
         )
@@ -198,11 +220,20 @@ def model(lakehouse: LakehouseResource, model_settings: ModelResource) -> dg.Mat
                 feature_set=feature_set,
                 data_snapshot=data_snapshot,
                 models_dir=model_settings.artifacts,
+                names=names,
             )
         after = current_champion(lake)
         stored = lake.read(MODELS, where="list_contains(?, model_version)", params=[run])
+        written_at = lake.current_snapshot() if written else None
     champion = after["model_version"] if after else None
     meta = _metadata(stored, metric=config.promotion.metric, champion=champion)
     return dg.MaterializeResult(
-        metadata={**meta, "decision": decision, "trained": bool(new), "rows_written": written}
+        metadata={
+            **meta,
+            "decision": decision,
+            "trained": bool(new),
+            "rows_written": written,
+            "snapshot_read": read_at,
+            "snapshot_written": dg.MetadataValue.null() if written_at is None else written_at,
+        }
     )

@@ -70,6 +70,21 @@ class PromotionConfig(_Frozen):
     promote_refits: bool
 
 
+ContextName = Literal["macro", "sentiment"]
+
+
+class FeaturesConfig(_Frozen):
+    """Context feature tables joined to the bar features (see assets/models/train.py)."""
+
+    extra: tuple[ContextName, ...]
+
+    @model_validator(mode="after")
+    def _once_each(self) -> FeaturesConfig:
+        if len(set(self.extra)) != len(self.extra):
+            raise ValueError(f"[features] extra lists a table twice: {list(self.extra)}")
+        return self
+
+
 class ModelConfig(_Frozen):
     """The whole file."""
 
@@ -77,6 +92,7 @@ class ModelConfig(_Frozen):
     walk_forward: WalkForwardConfig
     algorithms: Algorithms
     promotion: PromotionConfig
+    features: FeaturesConfig
 
     def specs(self) -> tuple[Spec, ...]:
         """Return the specification of every configured algorithm, in a fixed order."""

@@ -18,8 +18,9 @@ import polars as pl
 
 from assets.models.artifact import load_artifact
 from assets.models.promotion import Verdict
+from assets.models.train import CONTEXT_COLUMNS, feature_names
 from warehouse.lake import Lakehouse, Transaction
-from warehouse.schemas import FEATURE_COLUMNS, MODELS, PROMOTIONS
+from warehouse.schemas import MODELS, PROMOTIONS
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -102,7 +103,9 @@ def change_champion(
     row = found.row(0, named=True)
     if row["status"] == CHAMPION:
         raise RegistryError(f"{version} is already the champion")
-    if json.loads(row["feature_names"]) != list(FEATURE_COLUMNS):
+    names = json.loads(row["feature_names"])
+    extra = tuple(n for n, cols in CONTEXT_COLUMNS.items() if set(cols) <= set(names))
+    if names != list(feature_names(extra)):
         raise RegistryError(
             f"{version} was trained on another feature set than features.daily holds now; "
             "it cannot score today's features: promote a newer model"

@@ -6,11 +6,21 @@ metrics are summarized per fold and over every test session (metrics.py). The pr
 pipeline is then refit on the final window. Rows with a null feature or label are dropped.
 Rows are kept sorted by (session, symbol) and every estimator is seeded, so the same rows,
 spec and seed give the same pipeline, bit for bit.
+
+Context features (config ``[features] extra``) are joined by ``model_frame``. Sentiment differs
+across symbols, so it is ranked per session like the bar features. A macro column is one value
+per session, identical for every symbol: its per-session rank is a constant and would carry
+nothing, and even raw it cannot move one symbol against another in a linear model (it shifts
+every score of the session alike, which a cross-sectional ranking ignores). It can only matter
+through interactions: the gradient-boosted trees can split on the regime (e.g. high VIX) and
+weigh the bar features differently in it. So macro columns pass through un-ranked, in their own
+units. Rows missing a context value are dropped (missing stays missing, never imputed).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +38,19 @@ from assets.models.walk_forward import (
     fold_rows,
     plan_folds,
 )
-from warehouse.schemas import FEATURE_COLUMNS
+from warehouse.schemas import FEATURE_COLUMNS, MACRO_FEATURE_COLUMNS, SENTIMENT_FEATURE_COLUMNS
+
+# The context tables a model may opt into, their columns and the keys they join on.
+CONTEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "macro": MACRO_FEATURE_COLUMNS,
+    "sentiment": SENTIMENT_FEATURE_COLUMNS,
+}
+CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
+    "macro": ("session",),
+    "sentiment": ("symbol", "session"),
+}
+# Per-session constants: fed to the model as they are, never ranked (see the module docstring).
+UNRANKED = frozenset(MACRO_FEATURE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -95,16 +117,53 @@ class TrainedModel:
     n_train: int
 
 
-def model_frame(features: pl.DataFrame, labels: pl.DataFrame, *, horizon: int) -> pl.DataFrame:
-    """Join features with their ``horizon`` labels; sorted by (session, symbol)."""
+def feature_names(extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """Return the model inputs with the ``extra`` context tables: bar features, then theirs."""
+    unknown = sorted(set(extra) - set(CONTEXT_COLUMNS))
+    if unknown:
+        raise ValueError(f"unknown context tables {unknown}: use {sorted(CONTEXT_COLUMNS)}")
+    context = (c for name, cols in CONTEXT_COLUMNS.items() if name in extra for c in cols)
+    return (*FEATURE_COLUMNS, *context)
+
+
+def frame_features(frame: pl.DataFrame) -> tuple[str, ...]:
+    """Return the model inputs a model frame holds: bar features, then its context columns."""
+    return feature_names([n for n, cols in CONTEXT_COLUMNS.items() if cols[0] in frame.columns])
+
+
+def _with_context(frame: pl.DataFrame, context: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Join each context table, then drop the rows missing any of its values."""
+    for name in (n for n in CONTEXT_COLUMNS if n in context):
+        on, columns = list(CONTEXT_KEYS[name]), CONTEXT_COLUMNS[name]
+        frame = frame.join(context[name].select(*on, *columns), on=on, how="left")
+        complete = frame.drop_nulls(columns)
+        if complete.is_empty() and not frame.is_empty():
+            raise ValueError(
+                f"no feature row has every {name} value ({', '.join(columns)}): materialize "
+                f"the {name} features for these sessions or remove {name!r} from [features] "
+                "extra in the model config"
+            )
+        frame = complete
+    return frame
+
+
+def model_frame(
+    features: pl.DataFrame,
+    labels: pl.DataFrame,
+    *,
+    horizon: int,
+    context: Mapping[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
+    """Join features with their ``horizon`` labels; sorted by (session, symbol).
+
+    ``context`` maps a context table's name ("macro", "sentiment") to its rows; each is joined
+    and the rows without its values are dropped.
+    """
     wanted = labels.filter(pl.col("horizon") == horizon).select(
         "symbol", "session", "fwd_return", "label_session"
     )
-    return (
-        features.select("symbol", "session", *FEATURE_COLUMNS)
-        .join(wanted, on=["symbol", "session"], how="left")
-        .sort("session", "symbol")
-    )
+    frame = _with_context(features.select("symbol", "session", *FEATURE_COLUMNS), context or {})
+    return frame.join(wanted, on=["symbol", "session"], how="left").sort("session", "symbol")
 
 
 def plan_walk_forward(
@@ -121,20 +180,34 @@ def plan_walk_forward(
     )
 
 
+def _inputs(rows: pl.DataFrame, names: Sequence[str], *, also: Sequence[str] = ()) -> pl.DataFrame:
+    """Return ``rows`` with ``names`` ranked per session, except the UNRANKED ones."""
+    return cross_sectional_ranks(rows, [*(c for c in names if c not in UNRANKED), *also])
+
+
 def fit(rows: pl.DataFrame, *, spec: Spec, seed: int) -> Pipeline:
-    """Fit ``spec`` on session-ranked features against the session-ranked forward return."""
+    """Fit ``spec`` on session-ranked features against the session-ranked forward return.
+
+    The inputs are the bar features and the context columns ``rows`` holds (frame_features).
+    """
     if rows.is_empty():
         raise ValueError("no complete training rows (features and label) in the train window")
-    ranked = cross_sectional_ranks(rows, [*FEATURE_COLUMNS, "fwd_return"])
-    x = ranked.select(FEATURE_COLUMNS).to_numpy().astype(np.float64)
+    names = frame_features(rows)
+    ranked = _inputs(rows, names, also=["fwd_return"])
+    x = ranked.select(names).to_numpy().astype(np.float64)
     y = ranked.get_column("fwd_return").to_numpy().astype(np.float64)
     return build_pipeline(spec, seed=seed).fit(x, y)
 
 
-def predict(pipeline: Pipeline, rows: pl.DataFrame) -> np.ndarray:
-    """Score complete feature rows (ranked per session first)."""
-    ranked = cross_sectional_ranks(rows, FEATURE_COLUMNS)
-    return pipeline.predict(ranked.select(FEATURE_COLUMNS).to_numpy().astype(np.float64))
+def predict(
+    pipeline: Pipeline, rows: pl.DataFrame, *, features: Sequence[str] | None = None
+) -> np.ndarray:
+    """Score complete feature rows (ranked per session first) on ``features``, by default
+    the ones ``rows`` holds (frame_features); pass a model artifact's feature_names to score
+    with exactly the inputs it was trained on."""
+    names = list(frame_features(rows) if features is None else features)
+    ranked = _inputs(rows, names)
+    return pipeline.predict(ranked.select(names).to_numpy().astype(np.float64))
 
 
 def _fold(

@@ -10,9 +10,11 @@ import polars as pl
 
 from assets import keys
 from assets.models.artifact import load_artifact
+from assets.models.assets import CONTEXT_TABLES
 from assets.models.registry import current_champion
+from assets.models.train import CONTEXT_COLUMNS, CONTEXT_KEYS
 from assets.partitions import SESSIONS, session_of
-from assets.predictions.compute import score_session
+from assets.predictions.compute import context_of, score_session
 from assets.resources import LakehouseResource
 from assets.snapshots import last_change
 from warehouse.lake import Lakehouse
@@ -43,6 +45,26 @@ def keep_unchanged_created_at(scores: pl.DataFrame, stored: pl.DataFrame) -> pl.
         .with_columns(pl.coalesce("_c", "created_at").alias("created_at"))
         .drop("_c")
     )
+
+
+def with_context(
+    lake: Lakehouse,
+    features: pl.DataFrame,
+    extra: tuple[str, ...],
+    *,
+    first: dt.date,
+    last: dt.date,
+    as_of: int,
+) -> pl.DataFrame:
+    """Join the ``extra`` context tables' rows for [first, last] to the features (left join:
+    a row without a context value stays and is not scored)."""
+    for name in extra:
+        on = list(CONTEXT_KEYS[name])
+        rows = lake.read(
+            CONTEXT_TABLES[name], where="session BETWEEN ? AND ?", params=[first, last], as_of=as_of
+        )
+        features = features.join(rows.select(*on, *CONTEXT_COLUMNS[name]), on=on, how="left")
+    return features
 
 
 @dg.asset(
@@ -92,6 +114,12 @@ def predictions(
                 }
             )
         artifact = load_artifact(Path(model["artifact_path"]), sha256=model["artifact_sha256"])
+        extra = context_of(artifact)
+        if extra:
+            # The scores then depend on the context tables too: the snapshot says which.
+            context = [CONTEXT_TABLES[name] for name in extra]
+            features_snapshot = last_change(lake, FEATURES, *context, as_of=read_at)
+            features = with_context(lake, features, extra, first=first, last=last, as_of=read_at)
         sessions = features.get_column("session").unique().sort().to_list()
         scores = pl.concat(
             [score_session(features, artifact, session=day) for day in sessions]

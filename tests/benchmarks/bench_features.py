@@ -90,7 +90,9 @@ def measure(root: Path, *, repeat: int) -> dict[str, object]:
         reads, _, bars = _timed(lambda: lake.read(CURATED_BARS), repeat)
     first = _timed(lambda: compute_features(bars, known_at=KNOWN_AT), 1)[0]  # result dropped
     runs, cpus, features = _timed(lambda: compute_features(bars, known_at=KNOWN_AT), repeat)
+    partition = _partition(root, repeat=repeat)
     return {
+        **partition,
         "rows": features.height,
         "symbols": features.get_column("symbol").n_unique(),
         "features": len(FEATURE_COLUMNS),
@@ -104,6 +106,30 @@ def measure(root: Path, *, repeat: int) -> dict[str, object]:
         "load_average": os.getloadavg()[0],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def _partition(root: Path, *, repeat: int) -> dict[str, float]:
+    """Time one session's partition as the features asset computes it: read its lookback
+    history (HISTORY_SESSIONS before it) from the lakehouse, compute, keep the session."""
+    import polars as pl
+
+    from assets.features.compute import compute_features
+    from assets.features.window import history_start
+    from assets.partitions import EXCHANGE
+    from warehouse.lake import Lakehouse
+    from warehouse.schemas import CURATED_BARS
+
+    with Lakehouse(root) as lake:
+        last = lake.query("SELECT max(session) FROM curated.bars").item()
+        first = history_start(last, exchange=EXCHANGE)
+
+        def one() -> pl.DataFrame:
+            bars = lake.read(CURATED_BARS, where="session BETWEEN ? AND ?", params=[first, last])
+            out = compute_features(bars, known_at=KNOWN_AT)
+            return out.filter(pl.col("session") == last)
+
+        walls, _, rows = _timed(one, repeat)
+    return {"partition_median_s": statistics.median(walls), "partition_rows": rows.height}
 
 
 def run(data: Path, workdir: Path, *, copies: int, repeat: int, cold_numba: bool) -> dict:
@@ -138,6 +164,8 @@ def report(result: dict, *, cold_numba: bool) -> str:
         f"  CPU time of a call (both cores, median): {result['compute_cpu_median_s']:.3f} s",
         f"bar-features per second (median): {cells / result['compute_median_s']:,.0f}",
         f"peak memory (max RSS of the measuring process): {result['peak_rss_mb']:,.0f} MB",
+        f"one new session's partition (read its lookback + compute, {result['partition_rows']} "
+        f"rows kept): median {result['partition_median_s']:.3f} s",
     ]
     return "\n".join(lines)
 

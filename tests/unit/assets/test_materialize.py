@@ -51,6 +51,11 @@ def test_materializing_twice_writes_nothing_the_second_time(
     assert first[keys.FEATURES]["rows_written"] == N_SYMBOLS * N_SESSIONS
     assert first[keys.FEATURES]["label_rows_written"] == N_SYMBOLS * N_SESSIONS
     assert first[keys.MODELS]["trained"] is True
+    # Every materialization records the snapshot it read and the one it wrote, in order.
+    written = [first[k]["snapshot_written"] for k in (keys.FEATURES, keys.MODELS, keys.PREDICTIONS)]
+    assert written == sorted(written) and len(set(written)) == 3
+    assert first[keys.MODELS]["snapshot_read"] >= first[keys.FEATURES]["snapshot_written"]
+    assert first[keys.PREDICTIONS]["snapshot_read"] >= first[keys.MODELS]["snapshot_written"]
     assert first[keys.PREDICTIONS]["rows_written"] == N_SYMBOLS
     assert second[keys.FEATURES]["rows_written"] == 0
     assert second[keys.FEATURES]["label_rows_written"] == 0
@@ -58,6 +63,7 @@ def test_materializing_twice_writes_nothing_the_second_time(
     # The model is not retrained: no new session since it was trained (retrain_every_sessions).
     assert keys.MODELS not in second and second_result.retrain is None
     assert second[keys.PREDICTIONS]["rows_written"] == 0
+    assert second[keys.FEATURES]["snapshot_written"] is None  # nothing written, no snapshot
     assert lake.current_snapshot() == after_first
     evaluations = second_result.get_asset_check_evaluations()
     assert all(e.passed for e in evaluations)

@@ -81,7 +81,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda t: t.replace('config_version = "1"\n', ""), "config_version"),
+        (lambda t: t.replace('config_version = "2"\n', ""), "config_version"),
         (lambda t: t.replace("folds = 3", "folds = 3\nfold = 2"), "fold"),
         (lambda t: t.replace('window = "rolling"', 'window = "sliding"'), "window"),
         (lambda t: t.replace("margin = 0.005", ""), "margin"),
@@ -94,7 +94,7 @@ def test_an_invalid_config_is_refused_with_the_offending_key(
     tmp_path: Path, edit, message: str
 ) -> None:
     text = CONFIG_PATH.read_text()
-    assert 'config_version = "1"\n' in text and "margin = 0.005" in text
+    assert 'config_version = "2"\n' in text and "margin = 0.005" in text
     with pytest.raises(ConfigError, match=message):
         load_config(_write(tmp_path, edit(text)))
 
