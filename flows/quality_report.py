@@ -202,9 +202,13 @@ def report_batch(
     """Build and store the quality report of an ingest run's batch; return its HTML page.
 
     Every ingest flow calls this after its commit, also for a failed batch (that is when people
-    need the report most). A run that loaded nothing new gets no report.
+    need the report most). A run that loaded nothing new gets no report, except when it found
+    its batch already loaded but never reported: a run killed between the batch's commit and
+    its report leaves that, and the rerun writes the missing report.
     """
-    if summary.status != "loaded" or summary.batch_id is None:
+    if summary.batch_id is None or summary.status not in ("loaded", "already_loaded"):
+        return None
+    if summary.status == "already_loaded" and _reported(lake, summary.batch_id):
         return None
     report = build_quality_report(
         lake,
@@ -214,3 +218,13 @@ def report_batch(
         freshness=rules_from(settings),
     )
     return str(write_quality_report(lake, report, reports_dir=settings.data_dir / "reports"))
+
+
+def _reported(lake: Lakehouse, batch_id: str) -> bool:
+    """Return whether a stored quality report covers ``batch_id``."""
+    found = lake.query(
+        "SELECT count(*) FROM meta.quality_reports "
+        "WHERE list_contains(CAST(json_extract_string(batch_ids, '$[*]') AS VARCHAR[]), ?)",
+        [batch_id],
+    ).item()
+    return found > 0
