@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from warehouse import schemas
 from warehouse.schemas import Dataset
@@ -256,17 +257,9 @@ class Transaction:
         self.rows_written: dict[str, int] = {}
 
     def _stage(self, dataset: Dataset, frame: pl.DataFrame | pa.Table) -> str:
-        table = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
-        missing = [c for c in dataset.column_names if c not in table.column_names]
-        if missing:
-            raise SchemaMismatch(
-                f"{dataset.table}: frame lacks column(s) {missing}; declared columns are "
-                f"{dataset.column_names} (warehouse/schemas.py)"
-            )
-        try:
-            table = table.select(dataset.column_names).cast(dataset.arrow_schema())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-            raise SchemaMismatch(f"{dataset.table}: cannot cast frame to schema: {exc}") from exc
+        return self._register(_conformed(dataset, frame))
+
+    def _register(self, table: pa.Table) -> str:
         name = f"stage_{uuid.uuid4().hex[:12]}"
         self.cur.register(name, table)
         return name
@@ -285,70 +278,104 @@ class Transaction:
         if len(frame) == 0:
             return 0
         stage = self._stage(dataset, frame)
-        cols = ", ".join(f'"{c}"' for c in dataset.column_names)
-        self.cur.execute(f"INSERT INTO {dataset.table} ({cols}) SELECT {cols} FROM {stage}")
-        n = len(frame)
-        self.cur.unregister(stage)
+        try:
+            n = self._insert_all(dataset, stage)
+        finally:
+            self.cur.unregister(stage)
         return self._done(dataset, n)
 
     def insert_missing(self, dataset: Dataset, frame: pl.DataFrame | pa.Table) -> int:
-        """Insert only rows whose key is not yet stored. Return rows written."""
+        """Insert only rows whose key is not yet stored. Return rows written.
+
+        A null in a key column matches nothing, so such rows are always inserted.
+        """
         if len(frame) == 0:
             return 0
-        stage = self._stage(dataset, frame)
-        cols = ", ".join(f'"{c}"' for c in dataset.column_names)
-        on = " AND ".join(f's."{k}" = t."{k}"' for k in dataset.key)
-        fresh = (
-            f"SELECT s.* FROM {stage} s WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {dataset.table} t WHERE {on})"
-        )
-        n = self._count(f"SELECT count(*) FROM ({fresh})")
-        if n:
-            self.cur.execute(f"INSERT INTO {dataset.table} ({cols}) SELECT {cols} FROM ({fresh})")
-        self.cur.unregister(stage)
+        table = _conformed(dataset, frame)
+        stage = self._register(table)
+        try:
+            n = self._insert_absent(dataset, stage, _key_range(dataset, table), null_safe=False)
+        finally:
+            self.cur.unregister(stage)
         return self._done(dataset, n)
 
     def merge(self, dataset: Dataset, frame: pl.DataFrame | pa.Table) -> int:
         """Upsert by key, writing only rows that are new or differ. Return rows written.
 
         Rows identical to what is stored are skipped, so merging the same frame twice leaves
-        the lakehouse unchanged (no new snapshot).
+        the lakehouse unchanged (no new snapshot). Stored rows whose key is in the frame with
+        other values are updated; keys not stored are inserted. Keys compare null-safely (a
+        null matches a null). Only stored rows inside the frame's key range are read, so
+        merging one session does not scan the whole history, and when none is stored there
+        (a new session, a first load) the rows are inserted as an append would.
         """
         if len(frame) == 0:
             return 0
-        stage = self._stage(dataset, frame)
-        keys = dataset.key
-        dupes = self._count(
-            f"SELECT count(*) FROM (SELECT 1 FROM {stage} GROUP BY "
-            + ", ".join(f'"{k}"' for k in keys)
-            + " HAVING count(*) > 1)"
-        )
-        if dupes:
+        table = _conformed(dataset, frame)
+        _refuse_duplicate_keys(dataset, table)
+        stage = self._register(table)
+        in_range = _key_range(dataset, table)
+        try:
+            if self._holds_any(dataset, in_range):
+                n = self._upsert_differing(dataset, stage, in_range)
+            else:  # nothing stored can share a key
+                n = self._insert_all(dataset, stage)
+        finally:
             self.cur.unregister(stage)
-            raise LakehouseError(
-                f"{dataset.table}: {dupes} duplicate key(s) {keys} in the frame to merge; "
-                "deduplicate before writing"
-            )
-        cols = dataset.column_names
-        changed = f"{stage}_changed"
-        self.cur.execute(
-            f"CREATE TEMP TABLE {changed} AS SELECT * FROM {stage} "
-            f"EXCEPT SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {dataset.table}"
-        )
-        n = self._count(f"SELECT count(*) FROM {changed}")
-        if n:
-            on = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
-            sets = ", ".join(f'"{c}" = s."{c}"' for c in cols if c not in keys)
-            collist = ", ".join(f'"{c}"' for c in cols)
-            vals = ", ".join(f's."{c}"' for c in cols)
-            self.cur.execute(
-                f"MERGE INTO {dataset.table} t USING {changed} s ON {on} "
-                f"WHEN MATCHED THEN UPDATE SET {sets} "
-                f"WHEN NOT MATCHED THEN INSERT ({collist}) VALUES ({vals})"
-            )
-        self.cur.execute(f"DROP TABLE {changed}")
-        self.cur.unregister(stage)
         return self._done(dataset, n)
+
+    def _holds_any(self, dataset: Dataset, where: _Filter) -> bool:
+        """Return whether any stored row meets ``where``."""
+        found = self.cur.execute(
+            f"SELECT 1 FROM {dataset.table} t WHERE {where.sql} LIMIT 1", list(where.params)
+        ).fetchone()
+        return found is not None
+
+    def _insert_all(self, dataset: Dataset, stage: str) -> int:
+        cols = _quoted(dataset.column_names)
+        return self._count(f"INSERT INTO {dataset.table} ({cols}) SELECT {cols} FROM {stage}")
+
+    def _upsert_differing(self, dataset: Dataset, stage: str, in_range: _Filter) -> int:
+        """Upsert the staged rows that no stored row in range equals; return rows written.
+
+        EXCEPT compares whole rows with nulls equal; what is left is new or changed, so a
+        matched key is always an update. Those rows (usually few) are set apart in a temporary
+        table first: a MERGE whose USING query read the table it writes failed with "Out of
+        buffer" when re-merging rows an earlier merge had updated (duckdb 1.5.5, DuckLake).
+        """
+        names = dataset.column_names
+        differing = f"{stage}_differing"
+        self.cur.execute(
+            f"CREATE TEMP TABLE {differing} AS SELECT {_quoted(names)} FROM {stage} "
+            f"EXCEPT SELECT {_quoted(names, alias='t')} FROM {dataset.table} t "
+            f"WHERE {in_range.sql}",
+            list(in_range.params),
+        )
+        try:
+            if self._count(f"SELECT count(*) FROM {differing}") == 0:
+                return 0
+            sets = ", ".join(f'"{c}" = s."{c}"' for c in names if c not in dataset.key)
+            update = f"WHEN MATCHED THEN UPDATE SET {sets} " if sets else ""  # key-only: none
+            return self._count(
+                f"MERGE INTO {dataset.table} t USING {differing} s "
+                f"ON {_key_match(dataset.key, null_safe=True)} {update}"
+                f"WHEN NOT MATCHED THEN INSERT ({_quoted(names)}) "
+                f"VALUES ({_quoted(names, alias='s')})"
+            )
+        finally:
+            self.cur.execute(f"DROP TABLE {differing}")
+
+    def _insert_absent(
+        self, dataset: Dataset, stage: str, in_range: _Filter, *, null_safe: bool
+    ) -> int:
+        """Insert the staged rows whose key is not stored; return rows inserted."""
+        return self._count(
+            f"INSERT INTO {dataset.table} ({_quoted(dataset.column_names)}) "
+            f"SELECT {_quoted(dataset.column_names, alias='s')} FROM {stage} s "
+            f"ANTI JOIN (SELECT {_quoted(dataset.key, alias='t')} FROM {dataset.table} t "
+            f"WHERE {in_range.sql}) t ON {_key_match(dataset.key, null_safe=null_safe)}",
+            in_range.params,
+        )
 
     def delete(self, dataset: Dataset, where: str, params: Sequence[Any]) -> int:
         """Delete rows matching ``where`` (with ``?`` parameters). Return rows deleted."""
@@ -360,6 +387,71 @@ class Transaction:
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         """Read inside the transaction (sees its own uncommitted writes)."""
         return _utc(pl.from_arrow(self.cur.execute(sql, params or []).fetch_arrow_table()))
+
+
+def _conformed(dataset: Dataset, frame: pl.DataFrame | pa.Table) -> pa.Table:
+    """Return the frame as Arrow with exactly the dataset's columns and types."""
+    table = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+    missing = [c for c in dataset.column_names if c not in table.column_names]
+    if missing:
+        raise SchemaMismatch(
+            f"{dataset.table}: frame lacks column(s) {missing}; declared columns are "
+            f"{dataset.column_names} (warehouse/schemas.py)"
+        )
+    try:
+        return table.select(dataset.column_names).cast(dataset.arrow_schema())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        raise SchemaMismatch(f"{dataset.table}: cannot cast frame to schema: {exc}") from exc
+
+
+def _refuse_duplicate_keys(dataset: Dataset, table: pa.Table) -> None:
+    keys = pl.from_arrow(table.select(list(dataset.key)))
+    assert isinstance(keys, pl.DataFrame)
+    if keys.hash_rows(seed=0).n_unique() == keys.height:
+        return  # equal keys hash alike, so distinct hashes prove distinct keys (the fast path)
+    dupes = keys.filter(keys.is_duplicated()).n_unique()
+    if dupes:
+        raise LakehouseError(
+            f"{dataset.table}: {dupes} duplicate key(s) {dataset.key} in the frame to merge; "
+            "deduplicate before writing"
+        )
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """A SQL condition on the stored rows (alias ``t``) and its parameters."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
+def _key_range(dataset: Dataset, table: pa.Table) -> _Filter:
+    """Return the condition "each key column within the frame's min..max (or null if the
+    frame has nulls there)": a stored row outside it cannot share a key with the frame, and
+    DuckLake skips the files whose column statistics lie outside it."""
+    parts, params = [], []
+    for key in dataset.key:
+        column = table.column(key)
+        bounds = pc.min_max(column)
+        lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+        if lo is None:  # every value is null
+            parts.append(f't."{key}" IS NULL')
+            continue
+        between = f't."{key}" BETWEEN ? AND ?'
+        parts.append(f'({between} OR t."{key}" IS NULL)' if column.null_count else between)
+        params += [lo, hi]
+    return _Filter(" AND ".join(parts), tuple(params))
+
+
+def _quoted(names: Sequence[str], *, alias: str = "") -> str:
+    """Return the column names quoted and comma-separated, each after ``alias.`` if given."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f'{prefix}"{c}"' for c in names)
+
+
+def _key_match(keys: Sequence[str], *, null_safe: bool) -> str:
+    equal = "IS NOT DISTINCT FROM" if null_safe else "="
+    return " AND ".join(f's."{k}" {equal} t."{k}"' for k in keys)
 
 
 def table_status(lake: Lakehouse) -> pl.DataFrame:
