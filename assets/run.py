@@ -5,7 +5,9 @@ ones):
 
 1. features (and labels) for the session partitions whose curated bars changed since the
    features were computed, as one run over the partition range (a new session: just it; a
-   split adjustment: the symbol's history from the split on), with the feature checks;
+   split adjustment: the symbol's history from the split on), with the feature checks. On an
+   empty features table only the sessions the model's walk-forward window needs: older
+   history is a backfill of the features partitions (Dagster UI), not part of a daily run;
 2. the model, when a retrain is due (or asked for), then predictions for the latest session,
    with their checks.
 """
@@ -14,16 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from assets import keys
 from assets.checks import CHECKS
-from assets.checks_features import features_label_leakage
+from assets.checks_features import DRIFT_SESSIONS, features_label_leakage
 from assets.daily import DAILY_ASSETS
 from assets.features.assets import AS_OF_TAG
-from assets.features.window import dirty_sessions
+from assets.features.window import dirty_sessions, sessions_before
+from assets.models.config import load_config
 from assets.models.due import retrain_reason
 from assets.partitions import EXCHANGE, FIRST_SESSION, key_of
 from assets.resources import build_resources, options_from_settings
@@ -80,6 +84,10 @@ def _plan(settings: Settings, *, retrain: bool | None) -> tuple[dt.date, dt.date
         if latest is None:
             raise DailyAssetsFailed("curated.bars is empty: run `quantlake ingest` first")
         first = max(dirty[0] if dirty else latest, FIRST_SESSION)
+        if lake.query(f"SELECT count(*) FROM features.daily AT (VERSION => {at})").item() == 0:
+            # A first run computes what the model and the checks need; Dagster records one
+            # event per partition (~20-50 ms each here), so years of history are a backfill.
+            first = max(first, _model_window_start(settings, latest))
         days = calendar.sessions(first, latest, exchange=EXCHANGE)
         if not days:
             raise DailyAssetsFailed(
@@ -98,6 +106,16 @@ def _plan(settings: Settings, *, retrain: bool | None) -> tuple[dt.date, dt.date
     elif retrain is False and reason != "no model is registered yet":
         reason = None
     return days[0], days[-1], reason
+
+
+def _model_window_start(settings: Settings, latest: dt.date) -> dt.date:
+    """Return the first session the model's walk-forward window (plus the label lag and the
+    drift check's month) needs features for."""
+    config = load_config(Path(settings.model.config)) if settings.model.config else load_config()
+    model = settings.model
+    needed = model.train_sessions + config.walk_forward.folds * model.test_sessions
+    needed += 2 * model.horizon + DRIFT_SESSIONS
+    return sessions_before(latest, needed, exchange=EXCHANGE)
 
 
 def materialize_daily(

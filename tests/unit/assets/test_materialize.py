@@ -15,7 +15,7 @@ from assets import keys
 from assets.run import materialize_daily
 from quantlake.settings import ModelSettings, Settings
 from tests.unit.assets.signal_bars import reversal_bars
-from warehouse.calendar import next_session
+from warehouse.calendar import next_session, sessions
 from warehouse.lake import Lakehouse
 from warehouse.schemas import CURATED_BARS, FEATURES, LABELS, MODELS, PREDICTIONS, PROMOTIONS
 
@@ -43,13 +43,19 @@ def test_materializing_twice_writes_nothing_the_second_time(
     settings: Settings, lake: Lakehouse
 ) -> None:
     instance = dg.DagsterInstance.ephemeral()
-    first = _metadata(materialize_daily(instance=instance, settings=settings))
+    first_result = materialize_daily(instance=instance, settings=settings)
+    first = _metadata(first_result)
     after_first = lake.current_snapshot()
+    # A first run computes the model's walk-forward window (252 + 3 x 63 sessions, the label
+    # lag and the drift month), not all 800 sessions: older history is a backfill.
+    window = len(sessions(first_result.first_session, first_result.last_session))
+    assert window == 252 + 3 * 63 + 2 * 5 + 21 + 1
     second_result = materialize_daily(instance=instance, settings=settings)
     second = _metadata(second_result)
 
-    assert first[keys.FEATURES]["rows_written"] == N_SYMBOLS * N_SESSIONS
-    assert first[keys.FEATURES]["label_rows_written"] == N_SYMBOLS * N_SESSIONS
+    assert first[keys.FEATURES]["rows_written"] == N_SYMBOLS * window
+    # Labels also for the horizon's sessions before the window (their forward returns end in it).
+    assert first[keys.FEATURES]["label_rows_written"] == N_SYMBOLS * (window + 5)
     assert first[keys.MODELS]["trained"] is True
     # Every materialization records the snapshot it read and the one it wrote, in order.
     written = [first[k]["snapshot_written"] for k in (keys.FEATURES, keys.MODELS, keys.PREDICTIONS)]
@@ -78,8 +84,9 @@ def test_lakehouse_holds_features_model_and_predictions(
     result = materialize_daily(instance=dg.DagsterInstance.ephemeral(), settings=settings)
     version = _metadata(result)[keys.MODELS]["model_version"]
 
-    assert lake.count(FEATURES) == N_SYMBOLS * N_SESSIONS
-    assert lake.count(LABELS) == N_SYMBOLS * N_SESSIONS
+    window = len(sessions(result.first_session, result.last_session))
+    assert lake.count(FEATURES) == N_SYMBOLS * window
+    assert lake.count(LABELS) == N_SYMBOLS * (window + 5)
     registry = lake.read(MODELS, order_by="algorithm")
     # Both configured algorithms are registered; the gate made exactly one the champion.
     assert registry.get_column("algorithm").to_list() == ["gbt", "ridge"]
