@@ -32,6 +32,16 @@ from warehouse.schemas import CURATED_BARS, FEATURES, LABELS
 
 AS_OF_TAG = "quantlake/as_of"
 
+# When curated bars change, also fill the missing sessions of the last three years (as one
+# backfill run): on a fresh lakehouse the model's walk-forward window needs them, and eager
+# alone would compute only the newest session. Older history is a backfill people launch.
+FIRST_FILL = (
+    dg.AutomationCondition.in_latest_time_window(dt.timedelta(days=3 * 366))
+    & dg.AutomationCondition.missing()
+    & dg.AutomationCondition.any_deps_updated()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("fill the last three years' missing sessions")
+
 
 def known_at(context: AssetExecutionContext) -> dt.datetime:
     """Return the knowledge cut-off: the run's ``quantlake/as_of`` tag (replays), else now."""
@@ -47,7 +57,7 @@ def known_at(context: AssetExecutionContext) -> dt.datetime:
     partitions_def=SESSIONS,
     # A range of sessions (a backfill) runs as one job: one read, one compute, one commit.
     backfill_policy=dg.BackfillPolicy.single_run(),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=dg.AutomationCondition.eager() | FIRST_FILL,
     description=(
         "Point-in-time daily features per symbol, plus forward-return labels; one partition per "
         "exchange session, computed from that session's bars and the lookback before them."
