@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from quantlake import cli_backfill, cli_models, cli_quality, runtime
-from quantlake.settings import Settings, load_settings
+from quantlake import cli_backfill, cli_models, cli_quality
+from quantlake.cli_settings import settings_or_exit
+from quantlake.settings import Settings
 
 app = typer.Typer(
     help=(
@@ -51,13 +51,7 @@ Now = Annotated[
 
 
 def _settings(data_dir: Path | None) -> Settings:
-    try:
-        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
-    except ValidationError as exc:
-        console.print(f"[bold red]Configuration error[/]\n{exc}")
-        raise typer.Exit(2) from exc
-    runtime.prepare(settings)
-    return settings
+    return settings_or_exit(console, data_dir)
 
 
 def _utc(now: dt.datetime | None) -> dt.datetime:

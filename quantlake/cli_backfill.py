@@ -24,8 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from quantlake import runtime
-from quantlake.settings import load_settings
+from quantlake.cli_settings import settings_or_exit
 
 if TYPE_CHECKING:
     from flows.backfill import BackfillSummary
@@ -98,7 +97,7 @@ def backfill(
 ) -> None:
     """Backfill [--start, --end] of --source in chunks, or with --gaps re-request missing
     sessions; print a summary."""
-    _prepare(data_dir)
+    settings_or_exit(console, data_dir)
     wanted = tuple(s.strip() for s in symbols.split(",") if s.strip()) if symbols else None
     first, last = (d.date() if d else None for d in (start, end))
     clock = (now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now) if now else None
@@ -115,15 +114,6 @@ def backfill(
     except (WindowRequestError, ValidationError) as exc:
         console.print(f"[bold red]Cannot run this request[/]: {esc(str(exc))}")
         raise typer.Exit(2) from exc
-
-
-def _prepare(data_dir: Path | None) -> None:
-    try:
-        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
-    except ValidationError as exc:
-        console.print(f"[bold red]Configuration error[/]\n{exc}")
-        raise typer.Exit(2) from exc
-    runtime.prepare(settings)
 
 
 def _bar() -> Progress:

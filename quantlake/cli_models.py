@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from quantlake.settings import load_settings
+from quantlake.cli_settings import settings_or_exit
 
 if TYPE_CHECKING:
     from warehouse.lake import Lakehouse
@@ -50,11 +49,7 @@ STATUS_COLOUR = {"champion": "bold green", "challenger": "yellow", "retired": "d
 def _lake(data_dir: Path | None) -> Lakehouse:
     from warehouse.lake import Lakehouse
 
-    try:
-        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
-    except ValidationError as exc:
-        console.print(f"[bold red]Configuration error[/]\n{exc}")
-        raise typer.Exit(2) from exc
+    settings = settings_or_exit(console, data_dir, prepare=False)
     return Lakehouse(settings.lake_dir, catalog=settings.catalog)
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape as esc
 
 from quantlake import cli_freshness
 from quantlake.cli_quality_tables import COLOURS, source_table, symbols_table
-from quantlake.settings import Settings, load_settings
+from quantlake.cli_settings import settings_or_exit
+from quantlake.settings import Settings
 
 if TYPE_CHECKING:
     from flows.quality_report import QualityReport
@@ -35,11 +35,7 @@ console = Console()
 
 
 def _settings(data_dir: Path | None) -> Settings:
-    try:
-        return load_settings(**({"data_dir": data_dir} if data_dir else {}))
-    except ValidationError as exc:
-        console.print(f"[bold red]Configuration error[/]\n{exc}")
-        raise typer.Exit(2) from exc
+    return settings_or_exit(console, data_dir, prepare=False)
 
 
 @app.callback(invoke_without_command=True)
