@@ -16,9 +16,9 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, RRule
 
-from flows.ingest import ingest_flow
+from flows.ingest.daily import ingest_flow
 from flows.schedules import TIMEZONES, session_rrule
-from flows.trade import trade_flow
+from flows.trade.flow import trade_flow
 from quantlake.settings import Settings, load_settings
 from warehouse import calendar
 
@@ -65,8 +65,8 @@ def build_deployments(settings: Settings, *, today: dt.date) -> list[RunnerDeplo
 
 def _on_demand() -> list[RunnerDeployment]:
     """Return the unscheduled deployments people run from the Prefect UI with parameters."""
-    from flows.backfill import backfill_flow
-    from flows.gap_fill import gap_fill_flow
+    from flows.backfill.flow import backfill_flow
+    from flows.backfill.gaps import gap_fill_flow
 
     return [
         backfill_flow.to_deployment(
@@ -93,9 +93,9 @@ def _optional_ingests(settings: Settings, *, today: dt.date, tz: str) -> list[Ru
     20:00 exchange time on weekdays (a run on a holiday finds nothing new and writes nothing).
     Each is one run at a time, like the daily ingest.
     """
-    from flows.ingest_macro import ingest_macro_flow
-    from flows.ingest_minute import ingest_minute_flow
-    from flows.ingest_news import ingest_news_flow
+    from flows.ingest.macro import ingest_macro_flow
+    from flows.ingest.minute import ingest_minute_flow
+    from flows.ingest.news import ingest_news_flow
 
     after_close = RRule(
         session_rrule(at=settings.ingest_at, start=today, exchange=settings.exchange),

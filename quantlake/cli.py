@@ -87,7 +87,7 @@ def run(
     same day loads no duplicate rows and sends no new orders.
     """
     settings = _settings(data_dir)
-    from flows.ingest import DataQualityError
+    from flows.ingest.daily import DataQualityError
     from quantlake.cycle import run_cycle
     from quantlake.report import print_cycle
 
@@ -160,13 +160,13 @@ def ingest(
     """Run one ingest flow: fetch, validate (Great Expectations), write raw, quarantine and
     curated in one atomic commit. A batch that fails validation exits with code 1."""
     _settings(data_dir)
-    from flows.ingest import DataQualityError
+    from flows.ingest.daily import DataQualityError
     from quantlake.report import ingest_table, summary_table
 
     try:
         with console.status(f"Ingesting {dataset}..."):
             if dataset == "bars":
-                from flows.ingest import ingest_flow
+                from flows.ingest.daily import ingest_flow
 
                 summary = ingest_flow(
                     source=source, file_path=str(path) if path else None, now=_utc(now)
@@ -182,14 +182,14 @@ def ingest(
 def _ingest_other(dataset: str, *, path: Path | None, now: dt.datetime | None) -> Any:
     directory = str(path) if path else None
     if dataset == "macro":
-        from flows.ingest_macro import ingest_macro_flow
+        from flows.ingest.macro import ingest_macro_flow
 
         return ingest_macro_flow(directory=directory, now=now)
     if dataset == "news":
-        from flows.ingest_news import ingest_news_flow
+        from flows.ingest.news import ingest_news_flow
 
         return ingest_news_flow(directory=directory, now=now)
-    from flows.ingest_minute import ingest_minute_flow
+    from flows.ingest.minute import ingest_minute_flow
 
     return ingest_minute_flow(now=now)
 
@@ -201,8 +201,8 @@ def trade(data_dir: DataDir = None, now: Now = None) -> None:
     Stale or failed data and a stale model only let risk-reducing orders through; the kill
     switch sends nothing; no data at all refuses the run (exit code 1)."""
     _settings(data_dir)
-    from flows.gate import TradeRefused
-    from flows.trade import trade_flow
+    from flows.trade.flow import trade_flow
+    from flows.trade.gate import TradeRefused
     from quantlake.cycle import CycleResult
     from quantlake.report import orders_table, trade_table
 
@@ -226,8 +226,8 @@ def explain(
     """Explain an order: prediction -> model -> features -> bars -> data batches and validation,
     each read as of the lakehouse snapshot the decision actually saw."""
     settings = _settings(data_dir)
-    from flows.provenance import UnknownOrder, explain_order, recent_orders
-    from flows.views import render_explanation
+    from flows.trade.provenance import UnknownOrder, explain_order, recent_orders
+    from flows.trade.views import render_explanation
     from warehouse.lake import Lakehouse
 
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
@@ -248,8 +248,8 @@ def reconcile(data_dir: DataDir = None, now: Now = None) -> None:
     Differences are recorded and shown; exits 1 when anything is unresolved."""
     settings = _settings(data_dir)
     from flows.brokers.select import build_broker
-    from flows.reconcile import reconcile as run_reconcile
-    from flows.views import render_reconcile
+    from flows.trade.reconcile import reconcile as run_reconcile
+    from flows.trade.views import render_reconcile
     from warehouse.lake import Lakehouse
 
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
@@ -280,7 +280,7 @@ def resume(reason: Why, by: Who = "", data_dir: DataDir = None) -> None:
 def _control(action: str, *, by: str, reason: str, data_dir: Path | None) -> None:
     settings = _settings(data_dir)
     by = by or os.environ.get("USER", "")
-    from flows.controls import record_control
+    from flows.trade.controls import record_control
     from warehouse.lake import Lakehouse
 
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:

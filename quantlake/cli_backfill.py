@@ -27,10 +27,10 @@ from rich.table import Table
 from quantlake.cli_settings import settings_or_exit
 
 if TYPE_CHECKING:
-    from flows.backfill import BackfillSummary
-    from flows.backfill_window import Progress as ProgressCallback
-    from flows.backfill_window import WindowOutcome
-    from flows.gap_fill import GapFillSummary
+    from flows.backfill.flow import BackfillSummary
+    from flows.backfill.gaps import GapFillSummary
+    from flows.backfill.window import Progress as ProgressCallback
+    from flows.backfill.window import WindowOutcome
 
 HELP = (
     "Load daily-bar history in chunks, or re-request the sessions missing from it.\n\n"
@@ -101,7 +101,7 @@ def backfill(
     wanted = tuple(s.strip() for s in symbols.split(",") if s.strip()) if symbols else None
     first, last = (d.date() if d else None for d in (start, end))
     clock = (now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now) if now else None
-    from flows.backfill_window import WindowRequestError
+    from flows.backfill.window import WindowRequestError
 
     try:
         if gaps:
@@ -150,7 +150,7 @@ def _backfill(
     symbols: tuple[str, ...] | None,
     now: dt.datetime | None,
 ) -> None:
-    from flows.backfill import BackfillFailed, backfill_flow, problems_message
+    from flows.backfill.flow import BackfillFailed, backfill_flow, problems_message
 
     with _bar() as progress:
         try:
@@ -181,7 +181,7 @@ def _gaps(
     end: dt.date | None,
     now: dt.datetime | None,
 ) -> None:
-    from flows.gap_fill import GapFillFailed, gap_fill_flow
+    from flows.backfill.gaps import GapFillFailed, gap_fill_flow
 
     with _bar() as progress:
         try:

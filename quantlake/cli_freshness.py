@@ -12,7 +12,7 @@ from rich.markup import escape as esc
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from flows.quality_freshness import SourceFreshness
+    from flows.quality.freshness_report import SourceFreshness
     from quantlake.settings import Settings
     from warehouse.lake import Lakehouse
 
@@ -21,7 +21,7 @@ COLOURS = {"fresh": "green", "unknown": "yellow", "stale": "bold yellow"}
 
 def freshness_table(title: str, rows: Iterable[dict[str, Any]], *, name: str) -> Table:
     """Return one line per freshness verdict (``Freshness.as_json()`` plus ``name``'s key)."""
-    from flows.freshness import age_text
+    from flows.quality.freshness import age_text
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in (name, "freshness", "latest", "known at", "expected", "behind", "age"):
@@ -62,8 +62,8 @@ def show_current(
 ) -> None:
     """Print how fresh every (source, dataset) in the lakehouse is at ``now``, then the
     subjects that are not fresh (every subject with ``all_symbols``)."""
-    from flows.freshness import rules_from
-    from flows.quality_freshness import current_freshness
+    from flows.quality.freshness import rules_from
+    from flows.quality.freshness_report import current_freshness
 
     found = current_freshness(lake, now=now, rules=rules_from(settings))
     if source is not None:

@@ -17,7 +17,7 @@ from quantlake.cli_settings import settings_or_exit
 from quantlake.settings import Settings
 
 if TYPE_CHECKING:
-    from flows.quality_report import QualityReport
+    from flows.quality.report import QualityReport
 
 
 app = typer.Typer(
@@ -150,7 +150,7 @@ def _require_lakehouse(settings: Settings) -> None:
 
 
 def _load(settings: Settings, run: str | None) -> QualityReport:
-    from flows.quality_report import NoQualityReport, load_quality_report, recent_runs
+    from flows.quality.report import NoQualityReport, load_quality_report, recent_runs
     from warehouse.lake import Lakehouse
 
     _require_lakehouse(settings)
@@ -172,7 +172,7 @@ def _only(report: QualityReport, source: str) -> QualityReport:
 
 
 def _print_html(settings: Settings, report: QualityReport) -> None:
-    from flows.quality_report import report_path
+    from flows.quality.report import report_path
 
     path = report_path(settings.data_dir / "reports", report.run_id)
     if path.exists():

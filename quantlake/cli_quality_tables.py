@@ -14,7 +14,7 @@ from quantlake.cli_freshness import COLOURS as FRESHNESS_COLOURS
 if TYPE_CHECKING:
     import polars as pl
 
-    from flows.quality_report import QualityReport
+    from flows.quality.report import QualityReport
 
 COLOURS = {"ok": "green", "warning": "yellow", "failed": "bold red"}
 

@@ -52,7 +52,7 @@ def run_cycle(
 
     on_stage("ingest")
     t0 = time.perf_counter()
-    from flows.ingest import ingest_flow
+    from flows.ingest.daily import ingest_flow
 
     result.ingest = ingest_flow(now=now)
     result.timings["ingest"] = time.perf_counter() - t0
@@ -64,8 +64,8 @@ def run_cycle(
 
     on_stage("trade")
     t0 = time.perf_counter()
-    from flows.gate import TradeRefused
-    from flows.trade import trade_flow
+    from flows.trade.flow import trade_flow
+    from flows.trade.gate import TradeRefused
 
     try:
         result.trade = trade_flow(now=now)

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from validations.contract import SuiteMismatch as ValidationMismatch
 from validations.macro_news_contract import Contract, run_suite
 from validations.report import rule_result
 from validations.result import RuleResult, ValidationOutcome
 from validations.rules import Check, Parameters
 from validations.unexpected import unexpected
-from validations.validate import ValidationMismatch
 
 if TYPE_CHECKING:
     import pandas as pd

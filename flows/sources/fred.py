@@ -26,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.macro_knowledge import infer_frequency
+from flows.ingest.macro_knowledge import infer_frequency
 from flows.sources.base import Rejection, SourceError
 from flows.sources.files import gunzip
 

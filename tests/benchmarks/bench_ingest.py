@@ -4,11 +4,12 @@
     .venv/bin/pytest tests/benchmarks/bench_ingest.py -m benchmark -s
 
 Daily: the real 100-symbol Yahoo file (293,296 bars) through the daily path of
-flows/ingest.py (flows/curate.py, validations/validate.py, the flow's own commit helpers).
+flows/ingest/daily.py (flows/ingest/curate.py, validations/validate.py, the flow's own commit
+helpers).
 Minute: the real intraday files (3 ETFs, 3 BTC pairs) replicated under renamed symbols (DBB,
-DBB_2, ...) to at least ``--minute-rows`` bars, through flows/minute_rows.py,
-validations/minute_bars_validate.py and flows/minute_commit.py. Each on a fresh lakehouse, with
-GX storing results and Data Docs in a file context as the flows do:
+DBB_2, ...) to at least ``--minute-rows`` bars, through flows/ingest/minute_rows.py,
+validations/minute_bars_validate.py and flows/ingest/minute_commit.py. Each on a fresh lakehouse,
+with GX storing results and Data Docs in a file context as the flows do:
 
 - (a) raw load: one transaction appending the raw rows (commit included);
 - (b) validation + bookkeeping: the GX suite (result stored in the file context), then one
@@ -68,7 +69,7 @@ def _timed(timings: Timings, name: str, fn: Callable[[], object]) -> object:
 
 def daily_run(root: Path, batch: SourceBatch) -> tuple[int, Timings]:
     """Load and validate the daily batch on a fresh lakehouse; return rows and timings."""
-    from flows import curate
+    from flows.ingest import curate
     from validations.validate import publish_bar_docs, validate_bars
     from warehouse import schemas
     from warehouse.lake import Lakehouse
@@ -112,13 +113,14 @@ def _book_daily(
     *,
     batch_id: str,
 ) -> None:
-    """Write what flows/ingest.py's ``commit`` writes after the raw rows, with its helpers;
+    """Write what flows/ingest/daily.py's ``commit`` writes after the raw rows, with its helpers;
     time the curated merge and the split detection apart.
 
     The file reports no splits, so the flow's re-adjustment for newly reported ones is a no-op
     (asserted) and left out; split detection in the touched symbols' history runs as there.
     """
-    from flows import curate, ingest
+    from flows.ingest import curate
+    from flows.ingest import daily as ingest
     from validations.validate import rule_rows
     from warehouse import schemas
 
@@ -166,7 +168,7 @@ def minute_bars(shared: Path, rows: int) -> pl.DataFrame:
 
 def minute_run(root: Path, bars: pl.DataFrame) -> tuple[int, Timings]:
     """Load and validate the minute bars on a fresh lakehouse; return rows and timings."""
-    from flows import minute_commit, minute_rows
+    from flows.ingest import minute_commit, minute_rows
     from flows.sources.minute_bars import MinuteBatch
     from validations.minute_bars_validate import publish_minute_docs, validate_minute_bars
     from warehouse import schemas
@@ -215,7 +217,7 @@ def measure(shared: Path, *, minute_rows: int, repeat: int) -> dict[str, tuple[i
     """Run both benchmarks ``repeat`` times on fresh lakehouses; return rows and median timings."""
     import great_expectations  # noqa: F401 - paid once, before any clock starts
 
-    import flows.ingest  # noqa: F401 - imports Prefect, also once per process
+    import flows.ingest.daily  # noqa: F401 - imports Prefect, also once per process
 
     daily, bars = daily_batch(shared), minute_bars(shared, minute_rows)
     with tempfile.TemporaryDirectory() as tmp:  # first calls in this process, on small slices

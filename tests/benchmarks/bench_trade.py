@@ -27,10 +27,10 @@ import numpy as np
 import polars as pl
 
 from flows.brokers.paper import PaperBroker, submission_session
-from flows.gate import Gate
-from flows.risk_state import decide_state
-from flows.trade import plan, risk_check
-from flows.trade_records import order_rows, submit
+from flows.trade.flow import plan, risk_check
+from flows.trade.gate import Gate
+from flows.trade.records import order_rows, submit
+from flows.trade.state import decide_state
 from quantlake.settings import Settings
 from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse
@@ -146,8 +146,8 @@ def rebalance(
 
 def compute_only(lake: Lakehouse, settings: Settings, session: dt.date, runs: int) -> list[float]:
     """Time the pure steps alone (targets, orders, risk checks) on inputs already in memory."""
-    from flows.risk_state import risk_limits
-    from flows.trade_inputs import portfolio_config, read_inputs
+    from flows.trade.inputs import portfolio_config, read_inputs
+    from flows.trade.state import risk_limits
     from strategies.orders import plan_orders
     from strategies.portfolio import build_targets
     from strategies.risk import check_orders

@@ -15,10 +15,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-from flows.backfill import backfill_flow
-from flows.backfill_window import WindowOutcome, WindowRequestError
-from flows.gap_fill import gap_fill_flow
-from flows.ingest import ingest_flow
+from flows.backfill.flow import backfill_flow
+from flows.backfill.gaps import gap_fill_flow
+from flows.backfill.window import WindowOutcome, WindowRequestError
+from flows.ingest.daily import ingest_flow
 from flows.sources.simulator import MarketSimulator
 from quantlake.cli import app
 from quantlake.settings import Settings, SimulatorSettings

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.ingest_macro import ingest_macro_flow
-from flows.ingest_news import ingest_news_flow
+from flows.ingest.macro import ingest_macro_flow
+from flows.ingest.news import ingest_news_flow
 from quantlake import runtime
 from quantlake.cli_quality import app
 from quantlake.settings import load_settings

@@ -11,9 +11,9 @@ import pytest
 from rich.console import Console
 
 from flows.brokers.select import build_broker
-from flows.provenance import explain_order
-from flows.reconcile import reconcile
-from flows.views import render_explanation, render_reconcile
+from flows.trade.provenance import explain_order
+from flows.trade.reconcile import reconcile
+from flows.trade.views import render_explanation, render_reconcile
 from quantlake.cycle import run_cycle
 from warehouse import schemas
 from warehouse.lake import Lakehouse

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.ingest import DataQualityError, ingest_flow
+from flows.ingest.daily import DataQualityError, ingest_flow
 from quantlake import runtime
 from quantlake.settings import load_settings
 from warehouse import schemas

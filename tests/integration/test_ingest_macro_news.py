@@ -13,10 +13,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.ingest import DataQualityError
-from flows.ingest_macro import ingest_macro_flow
-from flows.ingest_news import ingest_news_flow
-from flows.macro_reads import macro_as_of
+from flows.ingest.daily import DataQualityError
+from flows.ingest.macro import ingest_macro_flow
+from flows.ingest.macro_reads import macro_as_of
+from flows.ingest.news import ingest_news_flow
 from quantlake import runtime
 from quantlake.settings import load_settings
 from warehouse import schemas

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.ingest_minute import MinuteDataQualityError, ingest_minute_flow
+from flows.ingest.minute import MinuteDataQualityError, ingest_minute_flow
 from tests.support.alpaca_data_server import AlpacaDataServer, intraday_bars
 from warehouse import schemas
 from warehouse.lake import Lakehouse

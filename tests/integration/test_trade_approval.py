@@ -13,8 +13,8 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, Fl
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
 
-from flows.ingest import ingest_flow
-from flows.trade import trade_flow
+from flows.ingest.daily import ingest_flow
+from flows.trade.flow import trade_flow
 from quantlake.cycle import _materialize
 from warehouse import schemas
 from warehouse.lake import Lakehouse

@@ -16,9 +16,9 @@ import pytest
 from prefect.settings import PREFECT_API_URL
 
 from flows.brokers.select import build_broker
-from flows.ingest import ingest_flow
-from flows.reconcile import reconcile
-from flows.trade import trade_flow
+from flows.ingest.daily import ingest_flow
+from flows.trade.flow import trade_flow
+from flows.trade.reconcile import reconcile
 from quantlake.cycle import _materialize
 from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from flows.brokers.select import build_broker
-from flows.ingest import ingest_flow
-from flows.reconcile import reconcile
-from flows.trade import trade_flow
+from flows.ingest.daily import ingest_flow
+from flows.trade.flow import trade_flow
+from flows.trade.reconcile import reconcile
 from quantlake.cycle import _materialize, run_cycle
 from warehouse import schemas
 from warehouse.lake import Lakehouse

@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 from flows.brokers.select import build_broker
-from flows.gate import check_gate
-from flows.trade import plan, trade_flow
-from flows.trade_records import order_rows
+from flows.trade.flow import plan, trade_flow
+from flows.trade.gate import check_gate
+from flows.trade.records import order_rows
 from quantlake.cycle import _materialize, run_cycle
 from warehouse import schemas
 from warehouse.lake import Lakehouse
@@ -31,7 +31,7 @@ def test_orders_recorded_by_a_killed_run_are_sent_once_sells_first(settings) -> 
     first = run_cycle(settings, now=FRIDAY_NIGHT, on_stage=lambda _: None)
     assert first.trade.orders_sent > 0
 
-    from flows.ingest import ingest_flow
+    from flows.ingest.daily import ingest_flow
 
     ingest_flow(now=MONDAY_NIGHT)
     _materialize(settings, as_of=MONDAY_NIGHT)

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from flows.controls import record_control
-from flows.ingest import ingest_flow
-from flows.trade import trade_flow
+from flows.ingest.daily import ingest_flow
+from flows.trade.controls import record_control
+from flows.trade.flow import trade_flow
 from quantlake.cycle import _materialize, run_cycle
 from warehouse import schemas
 from warehouse.lake import Lakehouse
@@ -80,7 +80,7 @@ def test_drawdown_halts_until_a_person_resumes(settings) -> None:
 
 
 def test_a_failed_validation_reduces_the_book_and_opens_nothing(settings, monkeypatch) -> None:
-    from flows.ingest import DataQualityError
+    from flows.ingest.daily import DataQualityError
 
     first = run_cycle(settings, now=FRIDAY_NIGHT, on_stage=lambda _: None)
     assert first.trade.orders_sent > 0 and first.trade.state == "active"

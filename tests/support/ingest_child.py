@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
         parser.error("--now needs a zone, e.g. 2026-11-22T03:00:00+00:00")
 
     # Imported here, after argument checks: they take seconds, and --help should not.
-    from flows.ingest import ingest_flow
+    from flows.ingest.daily import ingest_flow
     from quantlake import runtime
     from quantlake.settings import load_settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.quality_report import QualityReport, report_path, write_quality_report
+from flows.quality.report import QualityReport, report_path, write_quality_report
 from quantlake.cli_quality import app
 from warehouse import schemas
 from warehouse.lake import Lakehouse

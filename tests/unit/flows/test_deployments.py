@@ -20,7 +20,7 @@ def test_the_daily_pair_and_the_on_demand_backfills_by_default() -> None:
     # Prefect can describe their parameters for the UI's run form (no callable leaks in).
     from prefect.utilities.callables import parameter_schema
 
-    from flows.backfill import backfill_flow
+    from flows.backfill.flow import backfill_flow
 
     assert "start" in parameter_schema(backfill_flow.fn).required
 

@@ -76,7 +76,7 @@ def equities(shared: Path) -> pl.DataFrame:
 
 def messy_folder(shared: Path) -> pl.DataFrame:
     """Return the messy folder as the ingest flow's raw rows (FileSource, then raw_rows)."""
-    from flows import curate
+    from flows.ingest import curate
     from flows.sources.files import FileSource
 
     batch = FileSource(shared / MESSY).fetch(start=dt.date(1900, 1, 1), end=MESSY_TODAY)

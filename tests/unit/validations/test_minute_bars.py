@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.minute_rows import in_batch_conflicts, raw_minute_rows, settle_with_stored
+from flows.ingest.minute_rows import in_batch_conflicts, raw_minute_rows, settle_with_stored
 from flows.sources.minute_bars import MINUTE_BAR_COLUMNS, MinuteBatch
 from flows.sources.minute_file_layout import MinuteFileLayout
 from flows.sources.minute_files import MinuteFileSource

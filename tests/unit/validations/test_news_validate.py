@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from flows.news_rows import content_id
+from flows.ingest.news_rows import content_id
 from validations.news import KEYS, validate_news
 from validations.result import ValidationOutcome
 from warehouse.schemas import RAW_NEWS
