@@ -295,7 +295,7 @@ def test_an_unknown_dataset_is_refused_with_what_to_do(lake: Lakehouse) -> None:
     record = {"batch_id": "x", "source": "s", "ingested_at": NOW1, "dataset": "options"}
     with lake.transaction("seed") as txn:
         txn.append(schemas.BATCHES, schemas.BATCHES.frame([record]))
-    with pytest.raises(ValueError, match="quality_reads.py"):
+    with pytest.raises(ValueError, match="flows/quality/reads.py"):
         build_quality_report(lake, batch_ids=["x"], now=NOW1)
 
 
