@@ -10,6 +10,7 @@ expectation per rule (:func:`build_suite`), and its verdict decides each rule.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import polars as pl
 
 from validations.contract import profile_suite
 from validations.rules import Check, Parameters, Rule
+from validations.stale_runs import stale_run_detail, stale_run_mask
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 SUITE = "daily_bars"
 KEYS = ("symbol", "session")
 PRICES = ("open", "high", "low", "close")
+SYMBOL_SHARE = "symbol_quarantine_share"
 
 # The contract in polars types (as the ingest flow builds frames; see flows/sources/base.py).
 POLARS_TYPES: dict[str, tuple[str, ...]] = {
@@ -101,7 +104,25 @@ def _session_detail(_: Parameters) -> pl.Expr:
     return pl.format("{} is not a trading session", day)
 
 
+def _finite_detail(_: Parameters) -> pl.Expr:
+    parts = [
+        pl.when(pl.col(c).is_infinite()).then(pl.format(f"{c} {{}}", pl.col(c)))
+        for c in (*PRICES, "volume")
+    ]
+    return pl.concat_str(parts, separator=", ", ignore_nulls=True)
+
+
+def _symbol_detail(p: Parameters) -> pl.Expr:
+    shown = pl.col("symbol").str.slice(0, 40)
+    more = pl.when(pl.col("symbol").str.len_chars() > 40).then(pl.lit("...")).otherwise(pl.lit(""))
+    size = pl.col("symbol").str.len_chars()
+    return pl.format("symbol {}{} ({} characters) does not match ", shown, more, size) + pl.lit(
+        p.symbol_pattern
+    )
+
+
 _BETWEEN = "ExpectColumnValuesToBeBetween"
+_FLOAT_MAX = sys.float_info.max  # between -max and max: every float but the infinities
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -133,6 +154,17 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "keys_not_null", "error", "row", "symbol, session set", _not_null(KEYS), _null_detail(KEYS)
     ),
+    Rule(
+        "symbol_pattern",
+        "error",
+        "row",
+        "symbol matches the asset class's declared pattern (QUANTLAKE_VALIDATION__SYMBOL_PATTERNS)",
+        _checks(
+            "ExpectColumnValuesToMatchRegex",
+            {"column": "symbol", "regex": {"$PARAMETER": "symbol_pattern"}},
+        ),
+        _symbol_detail,
+    ),
     Rule("prices_not_null", "error", "row", "prices set", _not_null(PRICES), _null_detail(PRICES)),
     Rule(
         "volume_not_null",
@@ -149,6 +181,20 @@ RULES: tuple[Rule, ...] = (
         "prices > 0",
         _checks(_BETWEEN, *({"column": p, "min_value": 0, "strict_min": True} for p in PRICES)),
         _positive_prices_detail,
+    ),
+    Rule(
+        "values_finite",
+        "error",
+        "row",
+        "prices and volume are finite (an infinity is a broken feed, not a price)",
+        _checks(
+            _BETWEEN,
+            *(
+                {"column": c, "min_value": -_FLOAT_MAX, "max_value": _FLOAT_MAX}
+                for c in (*PRICES, "volume")
+            ),
+        ),
+        _finite_detail,
     ),
     _order("low_le_open", "low", "open"),
     _order("low_le_close", "low", "close"),
@@ -195,9 +241,29 @@ RULES: tuple[Rule, ...] = (
         "session_not_future",
         "error",
         "row",
-        "session is not after today",
+        "session is not after today (the ingest passes the last session closed at its time: a "
+        "bar of a session still trading, or of one to come, is not a daily bar)",
         _checks(_BETWEEN, {"column": "session", "max_value": {"$PARAMETER": "today"}}),
         lambda p: pl.format("session {} is after today {}", pl.col("session"), pl.lit(p.today)),
+    ),
+    Rule(
+        "stale_run",
+        "error",
+        "row",
+        "not placeholder history: no run of QUANTLAKE_VALIDATION__STALE_RUN_BARS zero-volume bars "
+        "each repeating the open, high, low and close before it",
+        (),
+        stale_run_detail,
+        mask=stale_run_mask,
+    ),
+    Rule(
+        SYMBOL_SHARE,
+        "error",
+        "row",
+        "no symbol has more than the quarantine limit of its rows quarantined (its other rows "
+        "are quarantined too: one broken symbol can neither hide in a large batch nor fail the "
+        "others; placeholder runs do not count)",
+        (),
     ),
 )
 

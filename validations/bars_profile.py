@@ -123,18 +123,28 @@ def rejected_counts(checked: pl.DataFrame, params: Parameters) -> dict[str, int]
             int(sums[f"{rule.name}/{i}"]) if (rule.name, i) in keys else 1
             for i in range(len(rule.checks))
         ]
-        counts[rule.name] = max(per_check)
+        # Rules over a symbol's neighbouring bars are not evaluated in a rejected batch.
+        counts[rule.name] = max(per_check, default=0)
     return counts
 
 
+def _fails(rule: Rule, params: Parameters) -> pl.Expr:
+    if rule.mask is not None:
+        return rule.mask(params)
+    return pl.any_horizontal([unexpected(c, params) for c in rule.checks])
+
+
 def rule_masks(checked: pl.DataFrame, params: Parameters) -> pl.DataFrame:
-    """Return one boolean column per row rule (True: the row fails a check), plus ``symbol``."""
+    """Return one boolean column per row rule (True: the row fails it), plus ``symbol``.
+
+    A rule decided after the others (no checks, no mask) has no column yet.
+    """
     return checked.select(
         pl.col("symbol").fill_null(NULL_SYMBOL),
         *[
-            pl.any_horizontal([unexpected(c, params) for c in r.checks]).alias(r.name)
+            _fails(r, params).alias(r.name)
             for r in RULES
-            if r.scope == "row"
+            if r.scope == "row" and (r.checks or r.mask is not None)
         ],
     )
 
@@ -148,7 +158,7 @@ def failing_rows(
     they use (the rows of a duplicated key) lies wholly among them.
     """
     out = {}
-    for rule in (r for r in RULES if r.scope == "row"):
+    for rule in (r for r in RULES if r.scope == "row" and r.name in masks.columns):
         fails = masks.get_column(rule.name)
         if fails.any():
             out[rule.name] = _rows(frame.filter(fails), checked.filter(fails), rule, params)

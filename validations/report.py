@@ -12,6 +12,7 @@ import pyarrow as pa
 from validations.bars import POLARS_TYPES, RULES, RULES_BY_NAME
 from validations.result import RuleResult, ValidationOutcome
 from validations.rules import Rule
+from validations.symbol_share import judged_share
 from warehouse.schemas import VALIDATION_RESULTS
 
 
@@ -103,7 +104,7 @@ def summarize(
         if r.severity == "warning" and not r.success
     ]
     message += f"; warnings: {', '.join(warnings)}" if warnings else ""
-    fraction = n_quarantined / rows if rows else 0.0
+    fraction = judged_share(rows, quarantined)
     if fraction > limit:
         return "failed", f"{message}; {fraction:.1%} quarantined exceeds the {limit:.1%} limit"
     return "passed", message

@@ -28,27 +28,44 @@ class Check:
     kwargs: Mapping[str, Any]
 
 
+# The defaults of quantlake.settings.sources (US equities; runs of five placeholder bars).
+US_EQUITY_SYMBOL = r"^[A-Z][A-Z0-9.\-]{0,9}$"
+STALE_RUN_BARS = 5
+
+
 @dataclass(frozen=True)
 class Parameters:
-    """The suite parameters of one run: the exchange's sessions over the batch and ``today``."""
+    """The suite parameters of one run: the exchange's sessions over the batch, ``today`` (the
+    last session a bar may be for), the pattern symbols match and the stale-run length."""
 
     today: dt.date
     sessions: tuple[dt.date, ...]
+    symbol_pattern: str = US_EQUITY_SYMBOL
+    stale_run_bars: int = STALE_RUN_BARS
 
     @classmethod
-    def for_frame(cls, frame: pl.DataFrame, *, today: dt.date, exchange: str) -> Parameters:
+    def for_frame(
+        cls,
+        frame: pl.DataFrame,
+        *,
+        today: dt.date,
+        exchange: str,
+        symbol_pattern: str = US_EQUITY_SYMBOL,
+        stale_run_bars: int = STALE_RUN_BARS,
+    ) -> Parameters:
         """Return the parameters for ``frame``: the sessions between its first and last date."""
         days = frame.get_column("session") if "session" in frame.columns else pl.Series([])
-        if days.dtype != pl.Date or days.null_count() == len(days):
-            return cls(today=today, sessions=())
-        first, last = days.min(), days.max()
-        return cls(today=today, sessions=tuple(calendar.sessions(first, last, exchange=exchange)))
+        found: tuple[dt.date, ...] = ()
+        if days.dtype == pl.Date and days.null_count() < len(days):
+            found = tuple(calendar.sessions(days.min(), days.max(), exchange=exchange))
+        return cls(today, found, symbol_pattern=symbol_pattern, stale_run_bars=stale_run_bars)
 
     def for_gx(self) -> dict[str, Any]:
         """Return the values as GX compares them with a datetime64 column (naive midnights)."""
         return {
             "today": _midnight(self.today),
             "sessions": [_midnight(d) for d in self.sessions],
+            "symbol_pattern": self.symbol_pattern,
         }
 
 
@@ -62,6 +79,9 @@ class Rule:
 
     ``detail`` explains a failing row. ``kept`` marks failing rows that are nevertheless kept
     (the newest of a set of duplicates): they fail the expectation but are not quarantined.
+    ``mask`` states a row rule no single GX expectation can (it reads a symbol's neighbouring
+    bars): True where a row fails; GX still validates its per-symbol counts. A row rule with
+    neither checks nor mask is decided after the others (validations/symbol_share.py).
     """
 
     name: str
@@ -71,3 +91,4 @@ class Rule:
     checks: tuple[Check, ...]
     detail: Callable[[Parameters], pl.Expr] | None = None
     kept: pl.Expr | None = None
+    mask: Callable[[Parameters], pl.Expr] | None = None

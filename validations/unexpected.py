@@ -25,6 +25,8 @@ def _value(value: Any, params: Parameters) -> Any:
             return pl.Series(name, params.sessions, dtype=pl.Date)
         if name == "today":
             return params.today
+        if name == "symbol_pattern":
+            return params.symbol_pattern
         raise ValueError(f"unknown suite parameter {name!r}; add it to bars.Parameters")
     return value
 
@@ -72,6 +74,12 @@ def unexpected(check: Check, params: Parameters) -> pl.Expr:
             if isinstance(values, pl.Series):
                 values = values.implode()  # one list of values, not a value per row
             return col.is_not_null() & ~col.is_in(values)
+        case "ExpectColumnValuesToMatchRegex":
+            # GX searches str(value) with Python's re (nulls are not checked); the Rust engine
+            # agrees on anchored patterns, except that its $ refuses a trailing newline.
+            col = pl.col(kwargs["column"])
+            pattern = _value(kwargs["regex"], params)
+            return col.is_not_null() & ~col.cast(pl.String).str.contains(pattern)
         case "ExpectCompoundColumnsToBeUnique":
             return _compound_duplicated(list(kwargs["column_list"]))
     raise ValueError(

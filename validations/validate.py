@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from validations.bars import RULES, RULES_BY_NAME, SUITE, build_suite
+from validations.bars import RULES, RULES_BY_NAME, SUITE, SYMBOL_SHARE, build_suite
 from validations.bars_profile import (
     BatchFindings,
     batch_findings,
@@ -31,7 +31,8 @@ from validations.contract_run import run_profile_suite
 from validations.docs import publish_bar_docs
 from validations.report import rule_rows, summarize
 from validations.result import RuleResult, ValidationOutcome
-from validations.rules import Parameters, Rule
+from validations.rules import STALE_RUN_BARS, US_EQUITY_SYMBOL, Parameters, Rule
+from validations.symbol_share import over_limit_rows
 
 __all__ = ["ValidationMismatch", "publish_bar_docs", "rule_rows", "validate_bars"]
 
@@ -40,6 +41,7 @@ _DATASOURCE = "quantlake_pandas"
 _ASSET = "daily_bar_profiles"
 _MISSING = "failed because columns are missing"
 _REJECTED = "not listed row by row: the batch failed a batch rule"
+_ERRORS = {r.name for r in RULES if r.severity == "error"}  # warnings are not quarantined
 
 
 def validate_bars(
@@ -51,12 +53,17 @@ def validate_bars(
     context_dir: Path | None = None,
     batch_id: str = "adhoc",
     render_docs: bool = True,
+    symbol_pattern: str = US_EQUITY_SYMBOL,
+    stale_run_bars: int = STALE_RUN_BARS,
 ) -> ValidationOutcome:
     """Validate daily bars; quarantine rows breaking an error rule, keep the last duplicate.
 
     ``frame`` needs row_number (unique Int64, arrival order), symbol, session, open, high, low,
     close and volume; other columns are carried through. ``today`` bounds the sessions (the
-    clock is never read here). With ``context_dir`` the GX result is stored in a file context
+    clock is never read here). Symbols must match ``symbol_pattern``; ``stale_run_bars``
+    repeated zero-volume bars are placeholder history. ``max_quarantine_fraction`` holds for
+    the batch (it fails above it) and for each symbol (its rows are all quarantined above it;
+    see validations/symbol_share.py). With ``context_dir`` the GX result is stored in a file context
     there and, unless ``render_docs`` is False, its Data Docs page is rendered (``docs_path``);
     with False, call :func:`publish_bar_docs` later (after the commit: it is presentation).
     Without ``context_dir`` GX runs ephemerally.
@@ -68,15 +75,21 @@ def validate_bars(
     if clash := [c for c in ("rule", "detail") if c in frame.columns]:
         raise ValueError(f"the batch has column(s) {clash}, which quarantine adds; rename them")
     findings = batch_findings(frame)
-    facts, failures, counts = _evaluate(frame, findings, today=today, exchange=exchange)
+    params = Parameters.for_frame(
+        frame,
+        today=today,
+        exchange=exchange,
+        symbol_pattern=symbol_pattern,
+        stale_run_bars=stale_run_bars,
+    )
+    facts, failures, counts = _evaluate(frame, findings, params, limit=max_quarantine_fraction)
     gx_result, docs_path = _run(facts, context_dir=context_dir, batch_id=batch_id, docs=render_docs)
     success = verdicts(gx_result, facts, list(RULES_BY_NAME))
     rules = tuple(
         _rule_result(r, success[r.name], counts, failures.get(r.name), findings.problems, frame)
         for r in RULES
     )
-    errors = {r.name for r in RULES if r.severity == "error"}  # warnings are not quarantined
-    quarantined = quarantine(frame, failures, errors)
+    quarantined = quarantine(frame, failures, _ERRORS)
     if findings.problems:
         message = "batch rejected, nothing passed: " + "; ".join(findings.problems.values())
         return ValidationOutcome(
@@ -91,17 +104,23 @@ def validate_bars(
 
 
 def _evaluate(
-    frame: pl.DataFrame, findings: BatchFindings, *, today: dt.date, exchange: str
+    frame: pl.DataFrame, findings: BatchFindings, params: Parameters, *, limit: float
 ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], dict[str, int]]:
     """Return the profile, each row rule's failing rows and every rule's count."""
-    params = Parameters.for_frame(frame, today=today, exchange=exchange)
     checked = checked_frame(frame)
     counts = dict(findings.counts)
     if findings.problems:  # rows are listed rule by rule only in a sound batch
         counts |= rejected_counts(checked, params)
         return profile(None, counts), {}, counts
     masks = rule_masks(checked, params)
-    return profile(masks, counts), failing_rows(frame, checked, masks, params), counts
+    failures = failing_rows(frame, checked, masks, params)
+    # The per-symbol limit reads what the other rules quarantine, so it is decided last.
+    over = over_limit_rows(frame, quarantine(frame, failures, _ERRORS), limit=limit)
+    if not over.is_empty():
+        failures[SYMBOL_SHARE] = over
+    taken = over.get_column("row_number").implode()
+    masks = masks.with_columns(frame.select(pl.col("row_number").is_in(taken).alias(SYMBOL_SHARE)))
+    return profile(masks, counts), failures, counts
 
 
 def _run(

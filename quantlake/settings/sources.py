@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from quantlake.settings.base import _Frozen, _zone
 
@@ -50,6 +51,14 @@ class MinuteSettings(_Frozen):
     directories: tuple[Path, ...] = ()
     # The zone of timestamps written without an offset; None refuses such files (no guessing).
     naive_timezone: str | None = None
+    # Header-less files (as crypto exchanges publish them): their columns in order, e.g.
+    # '["open_time","open","high","low","close","volume"]' (names as minute_file_layout maps
+    # them; unknown names are dropped); None refuses such files.
+    columns: tuple[str, ...] | None = None
+    # The unit of integer (epoch) timestamps; None refuses them.
+    epoch_unit: Literal["s", "ms", "us"] | None = None
+    # Every file's asset class; None: crypto for pairs a folder's metadata file lists.
+    asset_class: Literal["us_equity", "crypto"] | None = None
     symbols: tuple[str, ...] = ()
     crypto_symbols: tuple[str, ...] = ()
     # None: the Alpaca group's feed.
@@ -232,3 +241,70 @@ class NewsSettings(_Frozen):
     def timezone(self, publisher: str) -> str:
         """Return the zone naive times of ``publisher`` are read in."""
         return self.timezones.get(publisher.lower(), self.default_timezone)
+
+
+AssetClassName = Literal["us_equity", "crypto"]
+
+# What a symbol of each asset class looks like: US tickers with a class suffix (BRK.B, BF-B),
+# crypto pairs as Alpaca writes them (BTC/USD). Anything else (quotes, slashes in a ticker,
+# path parts, 300 characters, nothing) is not a symbol and is quarantined.
+SYMBOL_PATTERNS: dict[str, str] = {
+    "us_equity": r"^[A-Z][A-Z0-9.\-]{0,9}$",
+    "crypto": r"^[A-Z0-9]{2,10}/[A-Z0-9]{2,10}$",
+}
+
+
+class ValidationSettings(_Frozen):
+    """Data-contract thresholds the daily and minute suites take as parameters of a run."""
+
+    # Per asset class, the regular expression a symbol must match (all of it: anchor it).
+    # Setting it (QUANTLAKE_VALIDATION__SYMBOL_PATTERNS='{"us_equity": "..."}') replaces the
+    # whole table, so copy the classes you keep.
+    symbol_patterns: dict[AssetClassName, str] = Field(
+        default_factory=lambda: dict(SYMBOL_PATTERNS)  # type: ignore[arg-type]
+    )
+    # The asset class of daily bars (the daily sources deliver US equities).
+    daily_asset_class: AssetClassName = "us_equity"
+    # This many or more consecutive bars of a symbol with zero volume and the same open, high,
+    # low and close as the bar before are a placeholder (pre-listing or post-delisting history),
+    # not trading: they are quarantined as ``stale_run``.
+    stale_run_bars: int = Field(5, ge=2)
+
+    @field_validator("symbol_patterns", mode="after")
+    @classmethod
+    def _compiles(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for asset_class in ("us_equity", "crypto"):
+            if asset_class not in value:
+                raise ValueError(f"symbol_patterns lacks {asset_class!r}; set a pattern for it")
+        for asset_class, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"symbol pattern for {asset_class} does not compile: {exc}") from exc
+        return value
+
+    def symbol_pattern(self, asset_class: AssetClassName) -> str:
+        """Return the pattern symbols of ``asset_class`` must match."""
+        return self.symbol_patterns[asset_class]
+
+
+class _ValidationEnv(BaseSettings):
+    """Reads the validation group alone, for a Settings object that does not carry it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QUANTLAKE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    validation: ValidationSettings = ValidationSettings()
+
+
+def validation_settings(settings: object) -> ValidationSettings:
+    """Return the run's validation group (QUANTLAKE_VALIDATION__*).
+
+    Read from ``settings.validation`` where the root Settings declares the group, else from the
+    environment and .env under the same names.
+    """
+    group = getattr(settings, "validation", None)
+    return group if isinstance(group, ValidationSettings) else _ValidationEnv().validation

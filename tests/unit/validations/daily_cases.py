@@ -3,6 +3,11 @@
 ``daily_bars_before.json`` holds what the per-expectation implementation (GX evaluating every
 check on the rows, commit c74f651) returned for each case: status, message, rule results and
 a digest of the quarantined rows. ``record`` computes the same summary for an outcome.
+
+Since recorded, the contract gained four rules (values_finite, symbol_pattern, stale_run,
+symbol_quarantine_share): each case lists them, passing except where a hand-built row breaks
+them (ODD's rows 108 and 109 hold infinities, row 113 an empty symbol; a rejected batch counts
+1 for a check it cannot run, as for every rule). The real batches decide exactly as before.
 """
 
 from __future__ import annotations

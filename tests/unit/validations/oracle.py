@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from validations.rules import US_EQUITY_SYMBOL
 from warehouse.calendar import is_session
 
 PRICES = ("open", "high", "low", "close")
@@ -23,9 +26,15 @@ def _missing(value: Any) -> bool:
     return value is None or value != value  # NaN counts as missing, as in pandas (and GX)
 
 
-def _row_rules(row: Mapping[str, Any], *, today: dt.date, exchange: str) -> Iterable[str]:
+def _row_rules(
+    row: Mapping[str, Any], *, today: dt.date, exchange: str, symbol: str
+) -> Iterable[str]:
     if row["symbol"] is None or row["session"] is None:
         yield "keys_not_null"
+    if row["symbol"] is not None and not re.fullmatch(symbol, row["symbol"]):
+        yield "symbol_pattern"
+    if any(not _missing(row[c]) and math.isinf(row[c]) for c in (*PRICES, "volume")):
+        yield "values_finite"
     if any(_missing(row[p]) for p in PRICES):
         yield "prices_not_null"
     if _missing(row["volume"]):
@@ -43,10 +52,37 @@ def _row_rules(row: Mapping[str, Any], *, today: dt.date, exchange: str) -> Iter
         yield "session_not_future"
 
 
+def _stale(rows: list[dict[str, Any]], min_bars: int) -> set[int]:
+    """Return the row numbers in runs of ``min_bars`` zero-volume bars repeating the one before."""
+    found: set[int] = set()
+    ordered = sorted(rows, key=lambda r: (str(r["symbol"]), str(r["session"]), r["row_number"]))
+    run: list[dict[str, Any]] = []
+    for r in ordered:
+        last = run[-1] if run else None
+        repeats = (
+            last is not None
+            and last["symbol"] == r["symbol"]
+            and r["volume"] == 0
+            and all(not _missing(r[p]) and r[p] == last[p] for p in PRICES)
+        )
+        if not repeats:
+            found |= {x["row_number"] for x in run} if len(run) >= min_bars else set()
+            run = [r] if r["volume"] == 0 else []
+        else:
+            run.append(r)
+    return found | ({x["row_number"] for x in run} if len(run) >= min_bars else set())
+
+
 def expected_quarantine(
-    rows: list[dict[str, Any]], *, today: dt.date, exchange: str = "XNYS"
+    rows: list[dict[str, Any]],
+    *,
+    today: dt.date,
+    exchange: str = "XNYS",
+    symbol: str = US_EQUITY_SYMBOL,
+    stale_run_bars: int = 5,
 ) -> set[tuple[int, str]]:
-    """Return every (row_number, rule) a correct validation quarantines."""
+    """Return every (row_number, rule) a correct validation quarantines (the per-symbol share
+    aside: tests/unit/validations/test_hostile_bars.py states it)."""
     keys = Counter((r["symbol"], r["session"]) for r in rows)
     newest: dict[tuple[Any, Any], int] = {}
     for r in rows:
@@ -55,8 +91,9 @@ def expected_quarantine(
     out = {
         (r["row_number"], rule)
         for r in rows
-        for rule in _row_rules(r, today=today, exchange=exchange)
+        for rule in _row_rules(r, today=today, exchange=exchange, symbol=symbol)
     }
+    out |= {(n, "stale_run") for n in _stale(rows, stale_run_bars)}
     out |= {
         (r["row_number"], "unique_symbol_session")
         for r in rows
