@@ -218,7 +218,7 @@ def windows_table(title: str, outcomes: list[WindowOutcome]) -> Table:
         table.add_row(
             f"{w.first} .. {w.last}" if w.first != w.last else str(w.first),
             esc(",".join(w.symbols) or "all"),
-            f"[{COLOURS.get(o.status, 'white')}]{o.status}[/]",
+            f"[{COLOURS.get(o.status, 'white')}]{esc(o.status)}[/]",
             f"{o.rows_passed:,}",
             f"{o.rows_quarantined:,}",
         )
@@ -240,7 +240,7 @@ def print_backfill(summary: BackfillSummary) -> None:
     """Print the chunks that did something (skipped ones are counted), then the totals."""
     shown = [c for c in summary.chunks if c.status != "skipped"]
     if shown:
-        console.print(windows_table(f"Backfill {summary.source}", shown))
+        console.print(windows_table(f"Backfill {esc(summary.source)}", shown))
         print_notes(shown)
     counts = {s: summary.count(s) for s in COLOURS if summary.count(s)}
     console.print(

@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from quantlake.cli_errors import new_app
 from quantlake.cli_settings import settings_or_exit
+from quantlake.cli_tables import kv_table
 
 if TYPE_CHECKING:
     from warehouse.lake import Lakehouse
 
-app = typer.Typer(
+app = new_app(
     help=(
         "The model registry: every trained model with its out-of-sample metrics and status.\n\n"
         "Without a command, lists the newest models. The model asset trains each configured "
@@ -30,7 +33,6 @@ app = typer.Typer(
         "trade flow uses; these commands let a person override it, recorded with who and why."
     ),
     invoke_without_command=True,
-    rich_markup_mode="rich",
 )
 console = Console()
 
@@ -59,35 +61,95 @@ def _num(value: float | None, fmt: str = ".4f") -> str:
     return "nan" if math.isnan(value) else format(value, fmt)
 
 
-def _row(m: dict[str, Any]) -> list[str]:
-    colour = STATUS_COLOUR.get(m["status"], "")
+def _status(m: dict[str, Any]) -> Text:
+    return Text(str(m["status"]), style=STATUS_COLOUR.get(m["status"], ""))
+
+
+def _folds(m: dict[str, Any]) -> str:
     share = m["oos_positive_fold_share"]
-    folds = "-" if share is None else f"{share:.0%} of {m['n_folds']}"
-    return [
-        m["model_version"],
-        f"[{colour}]{m['status']}[/]",
-        f"{m['created_at']:%Y-%m-%d %H:%M}",
-        f"{m['train_start']} .. {m['train_end']}",
-        m["config_version"] or "-",
-        _num(m["oos_ic"]),
-        _num(m["oos_rank_ic"]),
-        _num(m["oos_ic_tstat"], ".2f"),
-        _num(m["oos_hit_rate"], ".1%"),
-        _num(m["oos_decile_spread"]),
-        folds,
-        escape(m["status_reason"] or "-"),
-    ]
+    return "-" if share is None else f"{share:.0%} of {m['n_folds']}"
 
 
 def models_table(models: list[dict[str, Any]]) -> Table:
-    """Return the registry listing: one row per model, newest first."""
-    table = Table(title="models.registry (newest first; metrics are out of sample)")
-    for name in ("version", "status", "created (UTC)", "trained on", "config", "IC", "rank IC"):
-        table.add_column(name, no_wrap=name in ("version", "created (UTC)"))
-    for name in ("IC t", "hit rate", "decile spread", "IC > 0 in", "why"):
-        table.add_column(name, overflow="fold")
+    """Return the registry listing, newest first: the essentials of each model, readable at
+    80 columns (the rest is in `quantlake models show VERSION`)."""
+    table = Table(
+        title=Text("models.registry (newest first; out-of-sample metrics)", style="italic"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("version", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("trained to", no_wrap=True)
+    table.add_column("rank IC", justify="right", no_wrap=True)
+    table.add_column("IC t", justify="right", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=1)
     for m in models:
-        table.add_row(*_row(m))
+        table.add_row(
+            Text(m["model_version"]),
+            _status(m),
+            str(m["train_end"]),
+            _num(m["oos_rank_ic"]),
+            _num(m["oos_ic_tstat"], ".2f"),
+            Text(m["status_reason"] or "-"),
+        )
+    return table
+
+
+def details_table(m: dict[str, Any]) -> Table:
+    """Return everything the registry holds about one model, one line per fact."""
+    rows = [
+        ("version", m["model_version"]),
+        ("status", _status(m)),
+        ("why", m["status_reason"]),
+        ("created", f"{m['created_at']:%Y-%m-%d %H:%M} UTC"),
+        ("algorithm", m["algorithm"]),
+        ("params", m["params"]),
+        ("config", m["config_version"]),
+        ("horizon", f"{m['horizon']} sessions"),
+        ("trained on", f"{m['train_start']} .. {m['train_end']} ({_count(m['n_train'])} rows)"),
+        ("tested on", f"{m['test_start']} .. {m['test_end']} ({_count(m['n_test'])} rows, "
+                      f"{m['embargo_sessions']} sessions embargo)"),
+        ("IC", _num(m["oos_ic"])),
+        ("rank IC", _num(m["oos_rank_ic"])),
+        ("IC t-stat", _num(m["oos_ic_tstat"], ".2f")),
+        ("hit rate", _num(m["oos_hit_rate"], ".1%")),
+        ("decile spread", _num(m["oos_decile_spread"])),
+        ("IC > 0 in", f"{_folds(m)} folds"),
+        ("data snapshot", m["data_snapshot"]),
+        ("feature set", m["feature_set_hash"]),
+        ("artifact", f"{m['artifact_path']} (sha256 {m['artifact_sha256']})"),
+    ]  # fmt: skip
+    return kv_table(f"Model {m['model_version']}", rows)
+
+
+def _count(n: int | None) -> str:
+    return "-" if n is None else f"{n:,}"
+
+
+def folds_table(version: str, fold_metrics: str | None) -> Table:
+    """Return the walk-forward folds: test window, rows, and the fold's metrics."""
+    table = Table(
+        title=Text(f"walk-forward folds of {version}", style="italic"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("tested on", no_wrap=True)
+    for name in ("train rows", "test rows", "IC", "rank IC", "IC t", "hit rate", "spread"):
+        table.add_column(name, justify="right")
+    for f in json.loads(fold_metrics or "[]"):
+        table.add_row(
+            f"{f.get('test_start', '-')} .. {f.get('test_end', '-')}",
+            str(f.get("n_train", "-")),
+            str(f.get("rows", "-")),
+            _num(f.get("ic")),
+            _num(f.get("rank_ic")),
+            _num(f.get("ic_tstat"), ".2f"),
+            _num(f.get("hit_rate"), ".1%"),
+            _num(f.get("decile_spread")),
+        )
     return table
 
 
@@ -121,23 +183,13 @@ def show(
     with _lake(data_dir) as lake:
         found = lake.read(MODELS, where="model_version = ?", params=[version])
     if found.is_empty():
-        console.print(f"[bold red]No model {version}[/]: `quantlake models` lists them.")
+        console.print(
+            Text.assemble((f"No model {version}", "bold red"), ": `quantlake models` lists them.")
+        )
         raise typer.Exit(1)
     m = found.row(0, named=True)
-    console.print(models_table([m]))
-    console.print(f"params: {escape(m['params'])}")
-    console.print(f"data snapshot {m['data_snapshot']}, feature set {m['feature_set_hash']}")
-    console.print(f"artifact {m['artifact_path']} (sha256 {m['artifact_sha256']})")
-    folds = Table(title=f"walk-forward folds of {version}")
-    columns = ("train_start", "train_end", "test_start", "test_end", "n_train", "rows")
-    metrics = ("ic", "rank_ic", "ic_tstat", "hit_rate", "decile_spread")
-    for name in (*columns, *metrics):
-        folds.add_column(name)
-    for fold in json.loads(m["fold_metrics"] or "[]"):
-        folds.add_row(
-            *(str(fold.get(c, "-")) for c in columns), *(_num(fold.get(c)) for c in metrics)
-        )
-    console.print(folds)
+    console.print(details_table(m))
+    console.print(folds_table(version, m["fold_metrics"]))
 
 
 @app.command()
@@ -186,12 +238,14 @@ def _change(
                 now=dt.datetime.now(dt.UTC),
             )
         except (RegistryError, ArtifactError) as exc:
-            console.print(f"[bold red]{action} refused[/]: {escape(str(exc))}")
+            console.print(Text.assemble((f"{action} refused", "bold red"), f": {exc}"))
             raise typer.Exit(1) from exc
     console.print(
-        f"[bold green]{record['to_version']}[/] is champion ({action} by "
-        f"{escape(record['actor'])}: {escape(record['reason'])}); "
-        f"{record['from_version'] or 'no model'} was replaced"
+        Text.assemble(
+            (record["to_version"], "bold green"),
+            f" is champion ({action} by {record['actor']}: {record['reason']}); "
+            f"{record['from_version'] or 'no model'} was replaced",
+        )
     )
 
 
@@ -208,12 +262,18 @@ def history(
     if rows.is_empty():
         console.print("No champion yet: no model has been promoted.")
         return
-    table = Table(title="models.promotions (newest first)")
-    for name in ("when (UTC)", "action", "from", "to", "by", "why"):
+    table = Table(
+        title=Text("models.promotions (newest first)", style="italic"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for name in ("when (UTC)", "action", "from", "to"):
+        table.add_column(name, no_wrap=True)
+    for name in ("by", "why"):
         table.add_column(name, overflow="fold")
     for r in rows.iter_rows(named=True):
-        was = r["from_version"] or "-"
         when = f"{r['changed_at']:%Y-%m-%d %H:%M}"
-        who, why = escape(r["actor"]), escape(r["reason"])
-        table.add_row(when, r["action"], was, r["to_version"], who, why)
+        cells = (r["action"], r["from_version"] or "-", r["to_version"], r["actor"], r["reason"])
+        table.add_row(when, *(Text(str(c)) for c in cells))
     console.print(table)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape as esc
 
 from quantlake import cli_freshness
+from quantlake.cli_errors import new_app
 from quantlake.cli_quality_tables import COLOURS, source_table, symbols_table
 from quantlake.cli_settings import settings_or_exit
 from quantlake.settings import Settings
@@ -20,16 +21,16 @@ if TYPE_CHECKING:
     from flows.quality.report import QualityReport
 
 
-app = typer.Typer(
+app = new_app(
     help=(
-        "Show the data quality report of an ingest run: per source the rows in, passed and "
+        "Show the data quality report of an ingest run, or how fresh the data is.\n\n"
+        "Per source the rows in, passed and "
         "quarantined (by rule), conflicting values, missing sessions, unadjusted splits found "
         "in curated bars and how fresh the data was (per source: fresh or stale, against the "
         "latest data there should have been); then the symbols, problems first; then the path "
         "of the report's HTML page. Without --run: the latest report. With --freshness: how "
         "fresh every source in the lakehouse is now, without a report."
     ),
-    rich_markup_mode="rich",
 )
 console = Console()
 

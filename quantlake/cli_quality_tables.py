@@ -24,7 +24,7 @@ def _num(value: int | None) -> str:
 
 
 def _status(value: str) -> str:
-    return f"[{COLOURS.get(value, 'white')}]{value}[/]"
+    return f"[{COLOURS.get(value, 'white')}]{esc(value)}[/]"
 
 
 def _verdict(details: str | None) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 
 from quantlake.runtime import DEPLOYMENT_DIR
 from quantlake.settings import Settings
@@ -150,7 +151,7 @@ def _watch(children: list[Child], console: Console) -> None:
         if dead:
             console.print(
                 f"[bold red]{dead[0].name} stopped[/] (code {dead[0].process.returncode}); "
-                f"see {dead[0].log}. Stopping the other services."
+                f"see {escape(str(dead[0].log))}. Stopping the other services."
             )
             raise SystemExit(1)
         time.sleep(1)
@@ -172,13 +173,13 @@ def serve_all(
                     settings, prefect_port=prefect_port, dagster_port=dagster_port
                 )
             except RuntimeError as exc:
-                console.print(f"[bold red]Could not start the services[/]: {exc}")
+                console.print(f"[bold red]Could not start the services[/]: {escape(str(exc))}")
                 raise SystemExit(1) from exc
         # soft_wrap: a long path stays on one line, so it can be copied (or clicked) whole.
         for name, url in urls.items():
-            console.print(f"[bold cyan]{name:<11}[/] {url}", soft_wrap=True)
+            console.print(f"[bold cyan]{name:<11}[/] {escape(url)}", soft_wrap=True)
         logs = (settings.data_dir / "logs").resolve()
-        console.print(f"Logs in {logs}. Ctrl-C stops everything.", soft_wrap=True)
+        console.print(f"Logs in {escape(str(logs))}. Ctrl-C stops everything.", soft_wrap=True)
         _watch(children, console)
     except KeyboardInterrupt:
         console.print("Stopping...")

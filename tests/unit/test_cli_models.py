@@ -46,17 +46,24 @@ def seeded(lake: Lakehouse, tmp_path: Path) -> Lakehouse:
     return lake
 
 
-def test_without_a_command_it_lists_models_metrics_and_reasons(
-    seeded: Lakehouse, tmp_path: Path
+@pytest.mark.parametrize("width", [80, 160])
+def test_without_a_command_it_lists_each_model_on_one_readable_line(
+    seeded: Lakehouse, tmp_path: Path, width: int
 ) -> None:
-    result = runner.invoke(cli, ["models", "--data-dir", str(tmp_path)], env={"COLUMNS": "240"})
+    result = runner.invoke(
+        cli, ["models", "--data-dir", str(tmp_path)], env={"COLUMNS": str(width)}
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    gbt = next(line for line in lines if "gbt-bbbbbbbbbbbb" in line)
+    assert max(len(line) for line in lines) <= width
+    gbt = next(line for line in lines if "gbt-bbbbbbbbbbbb" in line)  # versions never cut
     ridge = next(line for line in lines if "ridge-aaaaaaaaaaaa" in line)
     assert lines.index(gbt) < lines.index(ridge)  # newest first
-    assert "challenger" in gbt and "[within] the margin" in gbt
-    assert "champion" in ridge and "0.0300" in ridge and "1.50" in ridge and "67% of 3" in ridge
+    assert "challenger" in gbt
+    assert "champion" in ridge and "0.0300" in ridge and "1.50" in ridge  # rank IC, IC t
+    assert "2026-02-20" in ridge  # trained to
+    assert "[within] the margin" in " ".join(result.output.split())  # data, not markup
+    assert "seeded as champion" in " ".join(result.output.split())
 
 
 def test_an_empty_registry_says_how_to_get_a_model(lake: Lakehouse, tmp_path: Path) -> None:
@@ -125,9 +132,24 @@ def test_an_altered_artifact_is_refused(seeded: Lakehouse, tmp_path: Path) -> No
     assert current_champion(seeded)["model_version"] == "ridge-aaaaaaaaaaaa"
 
 
-def test_show_prints_the_folds_of_one_model(seeded: Lakehouse, tmp_path: Path) -> None:
-    result = invoke("show", "ridge-aaaaaaaaaaaa", data_dir=tmp_path)
+@pytest.mark.parametrize("width", [80, 160])
+def test_show_prints_every_detail_and_the_folds_of_one_model(
+    seeded: Lakehouse, tmp_path: Path, width: int
+) -> None:
+    result = invoke("show", "gbt-bbbbbbbbbbbb", data_dir=tmp_path, env={"COLUMNS": str(width)})
     assert result.exit_code == 0, result.output
-    assert "walk-forward folds of ridge-aaaaaaaaaaaa" in result.output
-    assert "2025-06-02" in result.output
-    assert invoke("show", "nope", data_dir=tmp_path).exit_code == 1
+    said = " ".join(result.output.split())
+    for fact in (
+        "challenger: [within] the margin",
+        "IC 0.0200",
+        "rank IC 0.0300",
+        "IC t-stat 1.50",
+        "hit rate 52.0%",
+        "decile spread 0.0040",
+        "IC > 0 in 67% of 3 folds",
+        "trained on 2024-01-02 .. 2026-02-21 (6,000 rows)",
+        "walk-forward folds of gbt-bbbbbbbbbbbb",
+        "2025-06-02 .. 2025-08-29",
+    ):
+        assert fact in said, fact
+    assert invoke("show", "[/x]", data_dir=tmp_path).exit_code == 1
