@@ -86,8 +86,9 @@ def detect_splits(
     ``close_tolerance`` of the same ratio, and the median positive volume of it and the next
     ``volume_after - 1`` sessions over that of the ``volume_before`` sessions before it moved
     at least half and at most twice as far (in log terms) as the ratio, in the same direction.
-    Bars with a null price are skipped; without positive volume on both sides nothing is
-    claimed.
+    Bars with a null, non-positive or infinite price are skipped (the ingest passes only
+    validated bars; this keeps the arithmetic defined on any input); without positive volume
+    on both sides nothing is claimed.
     """
     missing = [c for c in BAR_NEEDS if c not in bars.columns]
     if missing:
@@ -113,7 +114,12 @@ def _steps(bars: pl.DataFrame, *, volume_before: int, volume_after: int) -> pl.D
     ordered = (
         bars.select(BAR_NEEDS)
         .drop_nulls(["symbol", "session", "open", "close"])
-        .filter((pl.col("open") > 0) & (pl.col("close") > 0))
+        .filter(
+            (pl.col("open") > 0)
+            & (pl.col("close") > 0)
+            & pl.col("open").is_finite()
+            & pl.col("close").is_finite()
+        )
         .unique(["symbol", "session"], keep="last", maintain_order=True)
         .sort("symbol", "session")
     )

@@ -22,6 +22,8 @@ def batch_id(batch: SourceBatch) -> str:
         digest.update(str(frame.schema).encode())
     for rejection in batch.rejections:
         digest.update(f"{rejection.origin}\0{rejection.reason}".encode())
+    for skip in batch.skipped:
+        digest.update(f"{skip.origin}\0{skip.reason}\0{skip.rows}".encode())
     return f"{batch.source}-{digest.hexdigest()[:16]}"
 
 

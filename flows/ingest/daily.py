@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -22,9 +22,13 @@ from flows.backfill import records as backfill_records
 from flows.backfill.plan import resume_point
 from flows.dagster_events import report_materializations
 from flows.ingest import curate
+from flows.ingest.daily_summary import IngestSummary, notes, skipped_by_reason
+from flows.ingest.daily_summary import batch_row as _batch_row
+from flows.ingest.daily_summary import ingest_summary as _summary
 from flows.sources.base import SourceBatch, SourceError
 from flows.sources.select import build_source
 from quantlake.settings import Settings, load_settings
+from quantlake.settings.sources import validation_settings
 from validations.result import ValidationOutcome
 from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse, Transaction
@@ -42,30 +46,6 @@ class EmptyWindow(SourceError):
     """The source returned no bars at all for a window that holds exchange sessions."""
 
 
-@dataclass
-class IngestSummary:
-    """What one ingest run did, for people and for the CLI summary."""
-
-    source: str
-    status: str  # loaded | already_loaded | up_to_date
-    batch_id: str | None = None
-    validation: str | None = None  # passed | failed
-    rows_in: int = 0
-    rows_passed: int = 0
-    rows_quarantined: int = 0
-    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
-    rejections: list[str] = field(default_factory=list)
-    first_session: dt.date | None = None
-    last_session: dt.date | None = None
-    snapshot_id: int | None = None
-    docs_path: str | None = None
-    quality_report: str | None = None
-    message: str = ""
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
 def plan_window(
     lake: Lakehouse, settings: Settings, *, now: dt.datetime
 ) -> tuple[dt.date, dt.date]:
@@ -74,7 +54,9 @@ def plan_window(
     end = calendar.last_completed_session(now, exchange=settings.exchange)
     source = settings.resolved_source
     if source == "file":
-        return dt.date(1900, 1, 1), end
+        # All of the files: a bar dated after ``end`` is delivered for validation to quarantine
+        # (session_not_future), not dropped unseen.
+        return dt.date(1900, 1, 1), dt.date.max
     # A failed batch does not move the watermark: its sessions are fetched again next time.
     # Batches of backfills and gap re-requests do not either (they may lie anywhere in time);
     # the passed windows they recorded are skipped only where they continue the watermark.
@@ -131,12 +113,19 @@ def validate(
     settings: Settings, raw: pl.DataFrame, *, batch_id: str, now: dt.datetime
 ) -> ValidationOutcome:
     """Run the daily-bars Great Expectations suite (its Data Docs page is rendered after the
-    commit, by publish_docs)."""
+    commit, by publish_docs).
+
+    A bar may be for a session up to the last one closed at ``now``: one still trading is
+    partial, one to come cannot be real.
+    """
     from validations.validate import validate_bars
 
+    contract = validation_settings(settings)
     return validate_bars(
         raw,
-        today=calendar.exchange_date(now, exchange=settings.exchange),
+        today=calendar.last_completed_session(now, exchange=settings.exchange),
+        symbol_pattern=contract.symbol_pattern(contract.daily_asset_class),
+        stale_run_bars=contract.stale_run_bars,
         exchange=settings.exchange,
         max_quarantine_fraction=settings.gates.max_quarantine_fraction,
         context_dir=settings.gx_dir,
@@ -223,59 +212,6 @@ def _new_splits(txn: Transaction, splits: pl.DataFrame) -> pl.DataFrame:
     return splits.join(known, on=["symbol", "ex_session"], how="anti")
 
 
-def _batch_row(
-    batch: SourceBatch,
-    raw: pl.DataFrame,
-    outcome: ValidationOutcome,
-    *,
-    batch_id: str,
-    now: dt.datetime,
-) -> pl.DataFrame:
-    sessions = raw.get_column("session").drop_nulls()
-    notes = [outcome.message] + [f"{r.origin}: {r.reason}" for r in batch.rejections]
-    return pl.DataFrame(
-        {
-            "batch_id": [batch_id],
-            "source": [batch.source],
-            "ingested_at": [now],
-            "dataset": ["daily_bars"],
-            "first_session": [sessions.min() if len(sessions) else None],
-            "last_session": [sessions.max() if len(sessions) else None],
-            "rows_in": [len(raw)],
-            "rows_passed": [len(outcome.passed)],
-            "rows_quarantined": [outcome.rows_quarantined],
-            "status": [outcome.status],
-            "message": [" | ".join(notes)],
-        }
-    )
-
-
-def _summary(
-    batch: SourceBatch, raw: pl.DataFrame, outcome: ValidationOutcome, **kw: object
-) -> IngestSummary:
-    by_rule = (
-        outcome.quarantined.group_by("rule").len().sort("rule").rows()
-        if not outcome.quarantined.is_empty()
-        else []
-    )
-    sessions = raw.get_column("session").drop_nulls()
-    return IngestSummary(
-        source=batch.source,
-        status="loaded",
-        validation=outcome.status,
-        rows_in=len(raw),
-        rows_passed=len(outcome.passed),
-        rows_quarantined=outcome.rows_quarantined,
-        quarantined_by_rule=dict(by_rule),
-        rejections=[f"{r.origin}: {r.reason}" for r in batch.rejections],
-        first_session=sessions.min() if len(sessions) else None,
-        last_session=sessions.max() if len(sessions) else None,
-        docs_path=outcome.docs_path,
-        message=outcome.message,
-        **kw,  # type: ignore[arg-type]
-    )
-
-
 @flow(name="ingest", description="Load daily bars: source -> raw -> validate -> curated.")
 def ingest_flow(
     source: str | None = None,
@@ -297,9 +233,14 @@ def ingest_flow(
     if report_to_dagster and summary.status == "loaded" and summary.validation == "passed":
         _report(settings, summary)
     if summary.validation == "failed":
+        stored = (
+            f"Its {summary.rows_passed:,} good rows are in curated, but"
+            if summary.rows_passed
+            else "None of its rows passed, nothing reached curated, and"
+        )
         raise DataQualityError(
-            f"batch {summary.batch_id} failed validation: {summary.message}. Its good rows are "
-            f"in curated, but trading is gated until a passing batch lands; see {summary.docs_path}"
+            f"batch {summary.batch_id} failed validation: {summary.message}. {stored} trading "
+            f"is gated until a passing batch lands; see {summary.docs_path}"
         )
     return summary
 
@@ -359,14 +300,16 @@ def ingest_window(
         return loaded
     raw = curate.raw_rows(batch, batch_id=bid, ingested_at=now)
     if raw.is_empty() and not batch.rejections:
-        expected = calendar.sessions(start, end, exchange=settings.exchange)
-        if expected and source != "file":
+        expected = (
+            [] if source == "file" else calendar.sessions(start, end, exchange=settings.exchange)
+        )
+        if expected:
             asked = f" for {', '.join(symbols)}" if symbols else ""
             raise EmptyWindow(
                 f"{source} returned no bars{asked} for {len(expected)} session(s) {start} .. "
                 f"{end}; check the source (symbols, subscription, data delay) and rerun"
             )
-        return IngestSummary(source=source, status="up_to_date", message="no new bars")
+        return _nothing_new(batch)
     outcome = validate(settings, raw, batch_id=bid, now=now)
     if raw.is_empty():
         # Every input was rejected: there is no data, and that must not look like a quiet day.
@@ -378,6 +321,21 @@ def ingest_window(
     outcome = replace(outcome, docs_path=publish_docs(settings, batch_id=bid))
     logger.info("batch %s: %s (snapshot %s)", bid, outcome.message, snapshot)
     return _summary(batch, raw, outcome, batch_id=bid, snapshot_id=snapshot)
+
+
+def _nothing_new(batch: SourceBatch) -> IngestSummary:
+    """Return the summary of a fetch that delivered no bars (its skipped rows counted)."""
+    skipped = skipped_by_reason(batch)
+    words = "; ".join(notes(batch))
+    return IngestSummary(
+        source=batch.source,
+        status="up_to_date",
+        rows_received=sum(skipped.values()),
+        rows_skipped=sum(skipped.values()),
+        skipped_by_reason=skipped,
+        rejections=notes(batch),
+        message="no new bars" + (f"; {words}" if words else ""),
+    )
 
 
 def _already_loaded(lake: Lakehouse, source: str, bid: str) -> IngestSummary | None:

@@ -144,9 +144,14 @@ def ingest_minute_flow(now: dt.datetime | None = None) -> MinuteIngestSummary:
 
 
 def _failure(summary: MinuteIngestSummary) -> MinuteDataQualityError:
+    stored = (
+        f"its {summary.rows_passed:,} good rows are in curated.minute_bars"
+        if summary.rows_passed
+        else "none of its rows passed: nothing reached curated.minute_bars"
+    )
     return MinuteDataQualityError(
-        f"minute batch {summary.batch_id} failed validation: {summary.message}; its good "
-        f"rows are in curated.minute_bars, see {summary.docs_path}"
+        f"minute batch {summary.batch_id} failed validation: {summary.message}; {stored}, "
+        f"see {summary.docs_path}"
     )
 
 

@@ -48,18 +48,30 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Rows an input held that the source did not deliver: how many, and why."""
+
+    origin: str
+    reason: str
+    rows: int
+
+
+@dataclass(frozen=True)
 class SourceBatch:
     """What one fetch returned.
 
     ``bars`` has exactly BAR_COLUMNS, in arrival order (a later row for the same key is newer).
     ``splits`` has SPLIT_COLUMNS (empty where the source reports none or delivers adjusted data).
     ``rejections`` lists inputs that held no usable data; they never stop the rest of the batch.
+    ``skipped`` counts rows read but not delivered (undated, outside the window, not asked for):
+    rows received = bars delivered + skipped rows.
     """
 
     source: str
     bars: pl.DataFrame
     splits: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SPLIT_COLUMNS))
     rejections: tuple[Rejection, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
 
 
 class BarSource(Protocol):

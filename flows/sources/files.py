@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.sources.base import BAR_COLUMNS, Rejection, SourceBatch, SourceError
+from flows.sources.base import BAR_COLUMNS, Rejection, Skipped, SourceBatch, SourceError
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 # Lower-cased, space/underscore-free header names and the bar column each one fills.
@@ -56,20 +56,45 @@ class FileSource:
             raise ValueError(f"start {start} is after end {end}")
         frames: list[pl.DataFrame] = []
         rejections: list[Rejection] = []
+        skipped: list[Skipped] = []
         for file in self._files():
             try:
-                frame, notes = read_bars(file)
+                frame, notes, dropped = _read_counted(file)
             except READ_ERRORS as error:
                 reason = f"cannot read {file.name}: {type(error).__name__}: {error}"
                 rejections.append(Rejection(origin=str(file), reason=reason))
                 continue
             frames.append(frame)
             rejections.extend(notes)
+            skipped.extend(dropped)
         bars = pl.concat(frames) if frames else pl.DataFrame(schema=BAR_COLUMNS)
-        wanted = pl.col("session").is_between(start, end)
+        bars, outside = self._window(bars, start=start, end=end, symbols=symbols)
+        return SourceBatch(
+            source=self.name,
+            bars=bars,
+            rejections=tuple(rejections),
+            skipped=(*skipped, *outside),
+        )
+
+    def _window(
+        self, bars: pl.DataFrame, *, start: dt.date, end: dt.date, symbols: tuple[str, ...] | None
+    ) -> tuple[pl.DataFrame, list[Skipped]]:
+        """Return the bars asked for and, per reason, a count of the others."""
+        session = pl.col("session")
+        reasons = [
+            (session < start, f"dated before {start}, the window's first session"),
+            (session > end, f"dated after {end}, the window's last session"),
+        ]
         if symbols is not None:
-            wanted &= pl.col("symbol").is_in(list(symbols))
-        return SourceBatch(source=self.name, bars=bars.filter(wanted), rejections=tuple(rejections))
+            reasons.append((~pl.col("symbol").is_in(list(symbols)), "symbol not asked for"))
+        out: list[Skipped] = []
+        remaining = bars
+        for condition, reason in reasons:
+            hit = remaining.select(condition.fill_null(False).sum()).item()
+            if hit:
+                out.append(Skipped(origin=str(self.path), reason=reason, rows=int(hit)))
+                remaining = remaining.filter(~condition.fill_null(False))
+        return remaining, out
 
     def _files(self) -> list[Path]:
         if not self.path.exists():
@@ -90,6 +115,12 @@ class FileSource:
 
 def read_bars(file: Path) -> tuple[pl.DataFrame, list[Rejection]]:
     """Read one file into BAR_COLUMNS, with notes on whatever in it was not data."""
+    frame, notes, _ = _read_counted(file)
+    return frame, notes
+
+
+def _read_counted(file: Path) -> tuple[pl.DataFrame, list[Rejection], list[Skipped]]:
+    """Read one file: its bars, notes on what was not data, and counts of rows not delivered."""
     if file.name.lower().endswith(".parquet"):
         return _to_bars(pl.read_parquet(file), file=file, notes=[])
     raw = file.read_bytes()
@@ -97,7 +128,7 @@ def read_bars(file: Path) -> tuple[pl.DataFrame, list[Rejection]]:
     text = content.decode("utf-8")
     first = text.lstrip().partition("\n")[0]
     if not first:
-        return _empty(), [Rejection(origin=str(file), reason=f"{file.name} is empty")]
+        return _empty(), [Rejection(origin=str(file), reason=f"{file.name} is empty")], []
     if _is_header(first):
         frame = pl.read_csv(io.BytesIO(content), infer_schema=False)
         return _to_bars(frame, file=file, notes=[])
@@ -119,28 +150,33 @@ def gunzip(raw: bytes) -> bytes:
     return b"".join(parts)
 
 
-def _salvage(lines: list[str], *, file: Path) -> tuple[pl.DataFrame, list[Rejection]]:
+def _salvage(
+    lines: list[str], *, file: Path
+) -> tuple[pl.DataFrame, list[Rejection], list[Skipped]]:
     """Keep the Yahoo-layout data lines of a header-less file; report the rest."""
     data = [line.split(",") for line in lines if DATA_LINE.match(line.strip())]
     other = [line for line in lines if line.strip() and not DATA_LINE.match(line.strip())]
     found = _quote(other)
     if not data:
         reason = f"{file.name} holds no CSV data (no header, no dated rows); found: {found}"
-        return _empty(), [Rejection(origin=str(file), reason=reason)]
+        return _empty(), [Rejection(origin=str(file), reason=reason)], []
     frame = pl.DataFrame(data, schema=list(POSITIONAL), orient="row")
-    notes = []
+    notes, skipped = [], []
     if other:
         reason = (
             f"{file.name}: skipped {len(other)} non-data lines (found: {found}); delivered "
             f"{len(data)} dated rows read as Date,Open,High,Low,Close,Adj Close,Volume"
         )
         notes.append(Rejection(origin=str(file), reason=reason))
-    return _to_bars(frame, file=file, notes=notes)
+        # Lines of a file that also holds data are rows received; a page with no data is not.
+        skipped.append(Skipped(str(file), "not a dated data line", len(other)))
+    bars, more_notes, more_skipped = _to_bars(frame, file=file, notes=notes)
+    return bars, more_notes, [*skipped, *more_skipped]
 
 
 def _to_bars(
     frame: pl.DataFrame, *, file: Path, notes: list[Rejection]
-) -> tuple[pl.DataFrame, list[Rejection]]:
+) -> tuple[pl.DataFrame, list[Rejection], list[Skipped]]:
     """Map a file's columns onto BAR_COLUMNS and coerce the types; unparseable values -> null."""
     mapping = {}
     for column in frame.columns:
@@ -153,7 +189,7 @@ def _to_bars(
     missing = [c for c in BAR_COLUMNS if c not in frame.columns]
     if missing:
         reason = f"{file.name} has no column(s) {missing}; its columns are {list(mapping)}"
-        return _empty(), [Rejection(origin=str(file), reason=reason)]
+        return _empty(), [Rejection(origin=str(file), reason=reason)], []
     prices = [
         pl.col(c).cast(pl.Float64, strict=False).fill_nan(None) for c in list(BAR_COLUMNS)[2:]
     ]
@@ -169,7 +205,8 @@ def _to_bars(
         )
         notes = [*notes, Rejection(origin=str(file), reason=reason)]
         bars = bars.filter(pl.col("session").is_not_null())
-    return bars, notes
+        return bars, notes, [Skipped(str(file), "date unreadable", undated)]
+    return bars, notes, []
 
 
 def _session(dtype: pl.DataType) -> pl.Expr:

@@ -143,8 +143,10 @@ def _read_table(file: Path, *, layout: MinuteFileLayout) -> pl.DataFrame:
         return pl.read_csv(io.BytesIO(content), infer_schema=False)
     if layout.columns is None:
         raise FileRefused(
-            f"no header (first line {first[:80]!r}); declare the columns in order with "
-            "MinuteFileLayout(columns=(...))"
+            f"no header (first line {first[:80]!r}); declare the columns in order, e.g. "
+            'QUANTLAKE_MINUTE__COLUMNS=\'["open_time","open","high","low","close",'
+            '"volume"]\', with QUANTLAKE_MINUTE__EPOCH_UNIT (s, ms or us) for epoch times and '
+            "QUANTLAKE_MINUTE__ASSET_CLASS (crypto or us_equity) where no metadata file says"
         )
     return pl.read_csv(
         io.BytesIO(content), has_header=False, new_columns=list(layout.columns), infer_schema=False
@@ -191,7 +193,10 @@ def _instants(stamps: pl.Series, *, layout: MinuteFileLayout) -> pl.Series:
     utc = pl.Datetime("us", "UTC")
     if stamps.dtype.is_integer() or layout.epoch_unit is not None:
         if layout.epoch_unit is None:
-            raise FileRefused("integer timestamps need a declared epoch_unit ('s', 'ms', 'us')")
+            raise FileRefused(
+                f"integer timestamps like {stamps.drop_nulls().head(1).to_list()} need their "
+                "unit: set QUANTLAKE_MINUTE__EPOCH_UNIT to s, ms or us"
+            )
         numbers = stamps.cast(pl.Int64, strict=False)
         return pl.from_epoch(numbers, time_unit=layout.epoch_unit).dt.replace_time_zone("UTC")
     if isinstance(stamps.dtype, pl.Datetime):
@@ -212,7 +217,7 @@ def _localize(naive: pl.Series, *, layout: MinuteFileLayout) -> pl.Series:
     if layout.naive_timezone is None:
         raise FileRefused(
             f"timestamps like {naive.drop_nulls().head(1).to_list()} carry no zone; declare it "
-            "(MinuteFileLayout(naive_timezone=...), QUANTLAKE_MINUTE__NAIVE_TIMEZONE)"
+            "with QUANTLAKE_MINUTE__NAIVE_TIMEZONE (an IANA name, e.g. UTC)"
         )
     zoned = naive.dt.replace_time_zone(layout.naive_timezone, ambiguous="null", non_existent="null")
     return zoned.dt.convert_time_zone("UTC")

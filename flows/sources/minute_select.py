@@ -28,7 +28,12 @@ def build_minute_source(settings: Settings) -> MinuteSource:
             from flows.sources.minute_file_layout import MinuteFileLayout
             from flows.sources.minute_files import MinuteFileSource
 
-            layout = MinuteFileLayout(naive_timezone=minute.naive_timezone)
+            layout = MinuteFileLayout(
+                columns=minute.columns,
+                naive_timezone=minute.naive_timezone,
+                epoch_unit=minute.epoch_unit,
+                asset_class=minute.asset_class,
+            )
             return MinuteFileSource(minute.directories, layout=layout)
         case "alpaca":
             from flows.sources.alpaca import AlpacaMinuteSource

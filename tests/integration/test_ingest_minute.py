@@ -157,16 +157,42 @@ def test_a_batch_over_the_quarantine_limit_fails_the_run_and_keeps_its_watermark
         ["timestamp,open,high,low,close,volume", "2023-11-24 18:00:00,10.2,10.1,10.3,10.2,100"],
     )
     lake_dir = env("limit", folder)
-    with pytest.raises(MinuteDataQualityError, match="1 ohlc_consistent"):
+    with pytest.raises(MinuteDataQualityError, match="1 ohlc_consistent") as failed:
         ingest_minute_flow(now=NOW)
+    # Its one row was quarantined: the error must not say good rows landed.
+    assert "none of its rows passed: nothing reached curated" in str(failed.value)
     with Lakehouse(lake_dir) as lake:
         assert lake.read(schemas.BATCHES).get_column("status").to_list() == ["failed"]
+        assert lake.count(schemas.CURATED_MINUTE_BARS) == 0
         before = lake.current_snapshot()
     # The same bad data again is the same batch: it fails again and writes nothing.
     with pytest.raises(MinuteDataQualityError):
         ingest_minute_flow(now=NOW)
     with Lakehouse(lake_dir) as lake:
         assert lake.current_snapshot() == before
+
+
+def test_a_headerless_epoch_file_loads_with_its_layout_from_settings(env, tmp_path: Path) -> None:
+    # As exchanges publish them: no header, open time in epoch seconds, a pair in the name.
+    lines = [
+        "1677628800,23143.82,23152.65,23140.02,23152.65,0.26395",
+        "1677628860,23152.65,23152.65,23152.65,23152.65,0.0",
+    ]
+    write_lines(tmp_path / "exchange", "BTCUSD_1m_20230301.csv.gz", lines)
+    layout = {
+        "QUANTLAKE_MINUTE__COLUMNS": '["open_time","open","high","low","close","volume"]',
+        "QUANTLAKE_MINUTE__EPOCH_UNIT": "s",
+        "QUANTLAKE_MINUTE__ASSET_CLASS": "crypto",
+    }
+    lake_dir = env("epoch", tmp_path / "exchange", **layout)
+    summary = ingest_minute_flow(now=NOW)
+    assert (summary.validation, summary.rows_in, summary.rows_passed) == ("passed", 2, 2)
+    frame = curated(lake_dir)
+    assert frame.get_column("symbol").to_list() == ["BTC/USD", "BTC/USD"]
+    assert frame.get_column("ts").to_list() == [
+        dt.datetime(2023, 3, 1, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2023, 3, 1, 0, 1, tzinfo=dt.UTC),
+    ]
 
 
 KEY = "PKTESTKEY0000000001"

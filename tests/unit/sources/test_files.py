@@ -201,3 +201,27 @@ def test_empty_file_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "EMPTY.csv").write_bytes(b"\n\n")
     (rejection,) = fetch_all(tmp_path).rejections
     assert "EMPTY.csv" in rejection.reason and "empty" in rejection.reason
+
+
+def test_rows_not_delivered_are_counted_with_their_reason(tmp_path: Path) -> None:
+    (tmp_path / "ALL.csv").write_text(
+        "symbol,date,open,high,low,close,volume\n"
+        "AAA,2021-01-04,1,1,1,1,1\n"
+        "AAA,2099-01-02,1,1,1,1,1\n"  # after the window
+        "AAA,2020-12-31,1,1,1,1,1\n"  # before it
+        "BBB,2021-01-05,1,1,1,1,1\n"  # not asked for
+        "AAA,04/01/2021,1,1,1,1,1\n"  # unreadable date
+    )
+    (tmp_path / "YHOO.csv").write_text("2021-01-05,1,1,1,1,1,1\n<html>\n")
+    batch = FileSource(tmp_path).fetch(
+        start=dt.date(2021, 1, 1), end=dt.date(2021, 12, 31), symbols=("AAA", "YHOO")
+    )
+    skipped = {s.reason: s.rows for s in batch.skipped}
+    assert skipped == {
+        "date unreadable": 1,
+        "not a dated data line": 1,
+        "dated before 2021-01-01, the window's first session": 1,
+        "dated after 2021-12-31, the window's last session": 1,
+        "symbol not asked for": 1,
+    }
+    assert batch.bars.height + sum(skipped.values()) == 5 + 2

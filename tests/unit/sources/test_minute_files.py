@@ -99,7 +99,7 @@ def test_naive_stamps_without_a_declared_zone_are_refused_by_name(shared_data: P
     batch = fetch_all(shared_data / ETF, shared_data / CRYPTO, layout=MinuteFileLayout())
     assert batch.bars.height == 3 * 30_240  # the crypto files carry +00:00 and still load
     assert len(batch.rejections) == 3
-    assert all("naive_timezone" in r.reason for r in batch.rejections)
+    assert all("QUANTLAKE_MINUTE__NAIVE_TIMEZONE" in r.reason for r in batch.rejections)
     assert {Path(r.origin).name.split("_")[0] for r in batch.rejections} == {"DBB", "FXY", "INDA"}
 
 
@@ -189,3 +189,30 @@ def test_pairs_are_spelled_with_a_slash() -> None:
         "BTC/USD",
         "SOLXYZ",
     ]
+
+
+def test_the_settings_declare_a_headerless_layout_and_the_refusal_names_them(
+    tmp_path: Path,
+) -> None:
+    from flows.sources.minute_select import build_minute_source
+    from quantlake.settings import MinuteSettings, Settings
+
+    write(tmp_path / "BTCUSD_1m.csv.gz", ["1677628800,23143.82,23152.65,23140.02,23152.65,0.26"])
+    bare = MinuteSettings(directories=(tmp_path,))
+    refused = build_minute_source(Settings(minute=bare)).fetch(start=EVER[0], end=EVER[1])
+    (rejection,) = refused.rejections
+    for name in ("COLUMNS", "EPOCH_UNIT", "ASSET_CLASS"):
+        assert f"QUANTLAKE_MINUTE__{name}" in rejection.reason
+    declared = bare.model_copy(
+        update={
+            "columns": ("open_time", "open", "high", "low", "close", "volume"),
+            "epoch_unit": "s",
+            "asset_class": "crypto",
+        }
+    )
+    bars = build_minute_source(Settings(minute=declared)).fetch(start=EVER[0], end=EVER[1]).bars
+    assert bars.select("symbol", "asset_class", "ts").row(0) == (
+        "BTC/USD",
+        "crypto",
+        dt.datetime(2023, 3, 1, tzinfo=dt.UTC),
+    )

@@ -170,3 +170,16 @@ def test_recorded_splits_adjust_curated_bars_and_are_not_found_again(shared_data
 def test_corporate_action_rows_need_a_zoned_time() -> None:
     with pytest.raises(ValueError, match="timezone"):
         corporate_action_rows([], batch_id="b", ingested_at=dt.datetime(2024, 1, 1))
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf")])
+def test_infinite_prices_are_not_steps(bad: float) -> None:
+    # A row with every price infinite made previous close / open 0 and math.log raise.
+    bars = series("AAA", [100.0] * 30, [1000.0] * 30)
+    broken = bars.with_columns(
+        [
+            pl.when(pl.int_range(pl.len()) == 15).then(bad).otherwise(pl.col(c)).alias(c)
+            for c in ("open", "high", "low", "close")
+        ]
+    )
+    assert detect_splits(broken) == []
