@@ -282,7 +282,9 @@ class ValidationSettings(_Frozen):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"symbol pattern for {asset_class} does not compile: {exc}") from exc
+                raise ValueError(
+                    f"symbol pattern for {asset_class} does not compile: {exc}"
+                ) from exc
         return value
 
     def symbol_pattern(self, asset_class: AssetClassName) -> str:
