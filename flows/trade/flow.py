@@ -1,218 +1,63 @@
-"""The Prefect trade flow: reconcile -> gate -> targets -> risk -> orders -> broker -> records.
+"""The Prefect trade flow: reconcile -> gate -> state -> plan -> risk -> orders -> broker -> record.
 
 Safety rules:
 
 - one run at a time per broker (a file lock; a second run is refused, never queued);
 - reconcile with the broker first: orders the platform cannot account for refuse the run;
 - stale or failed data, a missing or stale model: the book is REDUCING (exits only); the kill
-  switch or a drawdown: HALTED (no new orders, open ones cancelled where the broker can);
+  switch or a drawdown: HALTED (nothing new is sent, and every working order of the strategy
+  is cancelled where the broker can, each cancel recorded);
 - every order passes the pre-trade checks, and a rebalance above the approval threshold waits
   for a person in the Prefect UI;
 - orders carry deterministic client ids and are written to the lakehouse *before* they are
-  sent, so a retried, repeated or killed run never sends the same order twice.
+  sent, so a retried, repeated or killed run never sends the same order twice;
+- a rerun of a session already decided plans nothing new, but its unsent orders meet the state
+  and the checks of now before any is sent (flows/trade/redrive.py);
+- a rerun that changes nothing records nothing (flows/trade/audit.py).
+
+flows/trade/pause.py holds a test-only pause point between writing and sending orders (inert
+unless a test sets its environment variable).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import asdict, dataclass, field
 
-import polars as pl
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow, get_run_logger
 
 from flows.brokers.alpaca import AlpacaBroker
-from flows.brokers.base import Account, Broker
+from flows.brokers.base import Broker
 from flows.brokers.paper import PaperBroker, submission_session
 from flows.brokers.select import build_broker
 from flows.dagster_events import report_materializations
-from flows.trade.approval import ask_approval
-from flows.trade.cancel import cancel_stale_orders
+from flows.trade.cancel import Cancel, cancel_for_halt
+from flows.trade.decide import Decided, new_plan, risk_check
 from flows.trade.gate import Gate, TradeRefused, check_gate, refuse
-from flows.trade.inputs import TradeInputs, portfolio_config, read_inputs
 from flows.trade.lock import TradeLockHeld, trade_lock
-from flows.trade.reconcile import ReconcileReport, reconcile
-from flows.trade.records import order_rows, record, submit
-from flows.trade.state import decide_state, risk_limits
+from flows.trade.plan import Plan, plan
+from flows.trade.preflight import (
+    decided_orders,
+    move_paper_market,
+    reconcile_task,
+    refuse_closed_market,
+    refuse_untrusted,
+    session_volumes,
+)
+from flows.trade.reconcile import ReconcileReport
+from flows.trade.records import record, submit
+from flows.trade.redrive import redrive
+from flows.trade.summary import (
+    TradeSummary,
+    cancel_rows,
+    reconciliation_line,
+    standing_orders,
+)
 from quantlake.settings import Settings, load_settings
-from strategies.ids import client_order_id
-from strategies.orders import plan_orders
-from strategies.portfolio import Targets, build_targets
-from strategies.risk import check_orders
 from strategies.states import State
-from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse
 
-__all__ = ["TradeRefused", "TradeSummary", "trade_flow", "run_trade"]
-
-
-@dataclass
-class TradeSummary:
-    """What one trade run did."""
-
-    session: dt.date | None
-    status: str  # traded | no_orders | refused
-    reason: str = ""
-    model_version: str | None = None
-    orders_sent: int = 0
-    reconciliation: str | None = None
-    state: str | None = None
-    turnover: float | None = None
-    notes: list[str] = field(default_factory=list)
-    orders: list[dict[str, object]] = field(default_factory=list)
-    positions: list[dict[str, object]] = field(default_factory=list)
-    cash: float | None = None
-    equity: float | None = None
-    snapshot_id: int | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A planned rebalance: orders with client ids, and what it was planned from."""
-
-    orders: pl.DataFrame
-    inputs: TradeInputs
-    positions: pl.DataFrame
-    account: Account
-    targets: Targets | None
-
-
-def _decided(lake: Lakehouse, settings: Settings, gate: Gate, broker: Broker) -> pl.DataFrame:
-    """Return the orders already decided for this strategy, session and broker, sells first
-    (the planner's order: sells free the cash the buys need)."""
-    return lake.read(
-        schemas.ORDERS,
-        where="strategy = ? AND session = ? AND broker = ?",
-        params=[settings.strategy.name, gate.session, broker.name],
-        order_by="side = 'buy', symbol",
-    )
-
-
-# Reconciliation outcomes that mean our records cannot be trusted to size a new trade on.
-UNTRUSTED = ("unknown_order", "status_mismatch", "missing_at_broker")
-
-
-@task(name="reconcile", cache_policy=NO_CACHE)
-def reconcile_task(
-    lake: Lakehouse, broker: Broker, settings: Settings, *, now: dt.datetime
-) -> ReconcileReport:
-    """Compare trading records with the broker; record the differences."""
-    return reconcile(lake, broker, now=now, exchange=settings.exchange)
-
-
-@task(name="risk checks", cache_policy=NO_CACHE)
-def risk_check(
-    lake: Lakehouse,
-    settings: Settings,
-    gate: Gate,
-    orders: pl.DataFrame,
-    *,
-    positions: pl.DataFrame,
-    prices: pl.DataFrame,
-    account: Account,
-    state: State,
-    run_id: str,
-    now: dt.datetime,
-) -> pl.DataFrame:
-    """Check every planned order against the limits and the state; record each decision."""
-    previous = calendar.previous_session(gate.session, exchange=settings.exchange)
-    trusted = lake.read(
-        schemas.CURATED_BARS, where="session = ?", params=[previous], as_of=gate.snapshot_id
-    ).select("symbol", pl.col("close").alias("price"))
-    checked = check_orders(
-        orders,
-        positions=positions,
-        prices=prices,
-        last_trusted=trusted,
-        equity=account.equity,
-        cash=account.cash,
-        state=state,
-        limits=risk_limits(settings),
-    )
-    rows = checked.select(
-        pl.lit(run_id).alias("run_id"),
-        pl.lit(gate.session).alias("session"),
-        pl.concat_str(pl.lit("risk:"), "client_order_id").alias("subject"),
-        "decision",
-        pl.format("{} {} {}: {}", "side", "qty", "symbol", "reason").alias("reason"),
-        pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("decided_at"),
-    )
-    with lake.transaction("trade: risk checks", run_id=run_id) as txn:
-        txn.append(schemas.RISK_DECISIONS, rows)
-    return checked
-
-
-@task(name="plan", cache_policy=NO_CACHE)
-def plan(lake: Lakehouse, broker: Broker, settings: Settings, gate: Gate) -> Plan:
-    """Return the orders that move the book to its targets, and what they were planned from.
-
-    Without predictions for the session there are no targets: the book is held as it is (no
-    orders), never sold off because a model is missing.
-    """
-    inputs = read_inputs(lake, settings, gate)
-    held = broker.positions()
-    positions = pl.DataFrame(
-        {"symbol": [p.symbol for p in held], "qty": [p.qty for p in held]},
-        schema={"symbol": pl.String, "qty": pl.Float64},
-    )
-    account = broker.account(prices=dict(inputs.prices.iter_rows()))
-    if inputs.predictions.is_empty():
-        empty = pl.DataFrame(schema={**_ORDER_SCHEMA})
-        return Plan(empty, inputs, positions, account, None)
-    current = positions.join(inputs.prices, on="symbol", how="left").select(
-        "symbol", (pl.col("qty") * pl.col("price") / account.equity).alias("weight")
-    )
-    targets = build_targets(
-        inputs.predictions,
-        config=portfolio_config(settings),
-        volatility=inputs.volatility,
-        current_weights=current,
-        returns=inputs.returns,
-        ic=inputs.ic,
-    )
-    strat = settings.strategy
-    orders = plan_orders(
-        targets.weights,
-        positions,
-        inputs.prices,
-        equity=account.equity,
-        cash=account.cash,
-        min_notional=strat.min_notional,
-        fractional=strat.fractional_shares,
-        # Leave room for the broker's costs so a fully invested plan is not rejected for cash.
-        cost_bps=_cost_bps(settings),
-    )
-    ids = [
-        client_order_id(strategy=strat.name, session=gate.session, symbol=sym, intent=intent)
-        for sym, intent in orders.select("symbol", "intent").iter_rows()
-    ]
-    orders = orders.with_columns(pl.Series("client_order_id", ids, dtype=pl.String))
-    return Plan(orders, inputs, positions, account, targets)
-
-
-_ORDER_SCHEMA = {
-    "symbol": pl.String,
-    "side": pl.String,
-    "qty": pl.Float64,
-    "price": pl.Float64,
-    "notional": pl.Float64,
-    "target_weight": pl.Float64,
-    "intent": pl.String,
-    "client_order_id": pl.String,
-}
-
-
-def _cost_bps(settings: Settings) -> float:
-    """Return the paper broker's worst all-in cost: slippage plus the market impact of an order
-    at the participation cap, compounded with the commission."""
-    paper = settings.paper
-    impact = paper.impact_coefficient_bps * paper.max_participation**paper.impact_exponent
-    slip, fee = (paper.slippage_bps + impact) / 1e4, paper.commission_bps / 1e4
-    return ((1 + slip) * (1 + fee) - 1) * 1e4
+__all__ = ["Plan", "TradeRefused", "TradeSummary", "plan", "risk_check", "run_trade", "trade_flow"]
 
 
 @flow(name="trade", description="Rebalance to the champion model's latest predictions.")
@@ -254,209 +99,99 @@ def run_trade(lake: Lakehouse, settings: Settings, *, now: dt.datetime) -> Trade
 def _run_locked(
     lake: Lakehouse, settings: Settings, broker: Broker, *, run_id: str, now: dt.datetime
 ) -> TradeSummary:
-    logger = get_run_logger()
     if isinstance(broker, PaperBroker):
-        _move_paper_market(lake, broker, settings, now=now)
+        move_paper_market(lake, broker, settings, now=now)
     # The broker is authoritative: compare with it first, even on a day the gate refuses.
     report = reconcile_task(lake, broker, settings, now=now)
     gate = check_gate(lake, settings, now=now, run_id=run_id)
-    _refuse_untrusted(lake, report, gate, run_id=run_id, now=now)
+    refuse_untrusted(lake, report, gate, run_id=run_id, now=now)
     if isinstance(broker, AlpacaBroker):
-        _refuse_closed_market(lake, broker, gate, run_id=run_id, now=now)
-    decided = _decided(lake, settings, gate, broker)
-    notes: list[str] = []
-    turnover = None
+        refuse_closed_market(lake, broker, gate, run_id=run_id, now=now)
+    decided = decided_orders(lake, settings, gate, broker)
     if decided.is_empty():
-        cancel_stale_orders(
+        step = new_plan(lake, settings, broker, gate, run_id=run_id, now=now)
+    else:
+        # The session was decided by an earlier run: its unsent orders are re-checked against
+        # the state and book of now, never planned again (a second plan could trade twice).
+        step = redrive(lake, settings, gate, broker, decided, run_id=run_id, now=now)
+    cancelled = step.cancelled + _cancel_if_halted(lake, settings, broker, gate, step, run_id, now)
+    sent, sent_now = ([], 0)
+    if not step.send.is_empty():
+        at = submission_session(now, exchange=settings.exchange)
+        sent, sent_now = submit(
             lake,
             broker,
-            strategy=settings.strategy.name,
-            session=gate.session,
-            run_id=run_id,
-            now=now,
+            step.send,
+            session=at,
+            volumes=session_volumes(lake, gate),
+            written=not decided.is_empty(),
         )
-        planned = plan(lake, broker, settings, gate)
-        intents, state, notes = _decide(lake, settings, gate, planned, broker, run_id, now)
-        prices = planned.inputs.prices
-        turnover = planned.targets.turnover if planned.targets else None
-    else:
-        # The decision for this session was made by an earlier run: re-drive those orders
-        # (the broker is asked about each) rather than plan again and risk a second trade.
-        logger.info("session %s already decided (%d orders); resuming", gate.session, len(decided))
-        intents = decided
-        prices = read_inputs(lake, settings, gate).prices
-        state = "unchanged (session already decided)"
-    sent, sent_now = ([], 0)
-    if not intents.is_empty():
-        at = submission_session(now, exchange=settings.exchange)
-        sent, sent_now = submit(lake, broker, intents, session=at, volumes=_volumes(lake, gate))
-    snapshot, positions, cash, equity = record(
-        lake, broker, gate, sent, prices, run_id=run_id, now=now
+    recorded = record(lake, broker, gate, sent, step.prices, run_id=run_id, now=now)
+    get_run_logger().info("session %s: %d orders newly sent", gate.session, sent_now)
+    return _summary(lake, settings, broker, gate, report, step, cancelled, sent_now, recorded)
+
+
+def _cancel_if_halted(
+    lake: Lakehouse,
+    settings: Settings,
+    broker: Broker,
+    gate: Gate,
+    step: Decided,
+    run_id: str,
+    now: dt.datetime,
+) -> list[Cancel]:
+    """Cancel every working order of the strategy when the book is HALTED; return them."""
+    if step.decision.state is not State.HALTED:
+        return []
+    return cancel_for_halt(
+        lake,
+        broker,
+        strategy=settings.strategy.name,
+        session=gate.session,
+        why=" | ".join(step.decision.reasons),
+        run_id=run_id,
+        now=now,
     )
-    logger.info(
-        "session %s: %d orders planned, %d newly sent", gate.session, len(intents), sent_now
+
+
+def _summary(
+    lake: Lakehouse,
+    settings: Settings,
+    broker: Broker,
+    gate: Gate,
+    report: ReconcileReport,
+    step: Decided,
+    cancelled: list[Cancel],
+    sent_now: int,
+    recorded: tuple[int | None, list[dict[str, object]], float, float],
+) -> TradeSummary:
+    """Return what the run did; a halted run stands behind no order of the session."""
+    snapshot, positions, cash, equity = recorded
+    halted = step.decision.state is State.HALTED
+    strategy = settings.strategy.name
+    orders = (
+        []
+        if halted
+        else standing_orders(lake, strategy=strategy, broker=broker.name, session=gate.session)
     )
     return TradeSummary(
         session=gate.session,
-        status="traded" if sent_now else "no_orders",
+        status="halted" if halted else "traded" if sent_now else "no_orders",
         reason=gate.reason,
         model_version=gate.model_version,
         orders_sent=sent_now,
-        state=state,
-        turnover=turnover,
-        notes=notes,
-        reconciliation=f"{report.run_id}: {'clean' if report.clean else 'differences recorded'}",
-        orders=[
-            {
-                "client_order_id": o.client_order_id,
-                "symbol": o.symbol,
-                "side": o.side,
-                "qty": o.qty,
-                "status": o.status,
-                "price": o.filled_avg_price,
-            }
-            for o in sent
-        ],
+        state=str(step.decision.state),
+        turnover=step.turnover,
+        notes=step.notes,
+        reconciliation=reconciliation_line(
+            report.run_id, clean=report.clean, unchanged_since=report.unchanged_since
+        ),
+        orders=orders,
         positions=positions,
         cash=cash,
         equity=equity,
         snapshot_id=snapshot,
-    )
-
-
-def _decide(
-    lake: Lakehouse,
-    settings: Settings,
-    gate: Gate,
-    planned: Plan,
-    broker: Broker,
-    run_id: str,
-    now: dt.datetime,
-) -> tuple[pl.DataFrame, str, list[str]]:
-    """Decide the state, check every order, ask for approval if needed; return the intents."""
-    notes = list(planned.targets.notes) if planned.targets else ["no predictions: book held"]
-    decision = decide_state(
-        lake,
-        settings,
-        broker=broker.name,
-        session=gate.session,
-        equity=planned.account.equity,
-        gate=gate,
-        run_id=run_id,
-        now=now,
-    )
-    checked = risk_check(
-        lake,
-        settings,
-        gate,
-        planned.orders,
-        positions=planned.positions,
-        prices=planned.inputs.prices,
-        account=planned.account,
-        state=decision.state,
-        run_id=run_id,
-        now=now,
-    )
-    approved = checked.filter(pl.col("approved_qty") > 0).with_columns(
-        pl.col("approved_qty").alias("qty"),
-        (pl.col("approved_qty") * pl.col("price")).alias("notional"),
-    )
-    threshold = settings.strategy.approval_turnover
-    turnover = planned.targets.turnover if planned.targets else 0.0
-    if threshold is not None and turnover > threshold and not approved.is_empty():
-        answer = ask_approval(
-            approved,
-            session=gate.session,
-            turnover=turnover,
-            threshold=threshold,
-            timeout_s=settings.strategy.approval_timeout_s,
-        )
-        _record_approval(lake, gate, answer.approved, answer.reason, run_id=run_id, now=now)
-        notes.append(f"approval: {answer.reason}")
-        if not answer.approved:
-            approved = approved.clear()
-    return order_rows(approved, settings, gate, broker, now), str(decision.state), notes
-
-
-def _record_approval(
-    lake: Lakehouse, gate: Gate, approved: bool, reason: str, *, run_id: str, now: dt.datetime
-) -> None:
-    row = {
-        "run_id": run_id,
-        "session": gate.session,
-        "subject": "approval",
-        "decision": "approved" if approved else "rejected",
-        "reason": reason,
-        "decided_at": now,
-    }
-    with lake.transaction("trade: approval", run_id=run_id) as txn:
-        txn.append(schemas.RISK_DECISIONS, schemas.RISK_DECISIONS.frame([row]))
-
-
-def _move_paper_market(
-    lake: Lakehouse, broker: PaperBroker, settings: Settings, *, now: dt.datetime
-) -> None:
-    """Let the paper market move up to ``now``: splits reach held positions, then open orders
-    are worked through the sessions that have closed since they were placed. Done before the
-    reconciliation, which then brings the platform's records up to the broker's."""
-    splits = lake.read(schemas.RAW_CORPORATE_ACTIONS)
-    broker.apply_splits(splits.select("symbol", "ex_session", "split_ratio"), now=now)
-    since = broker.pending_since()
-    if since is None:
-        return
-    closed = calendar.last_completed_session(now, exchange=settings.exchange)
-    bars = lake.read(
-        schemas.CURATED_BARS, where="session > ? AND session <= ?", params=[since, closed]
-    )
-    broker.settle(
-        bars.select("symbol", "session", "open", "high", "low", "close", "volume"), now=now
-    )
-
-
-def _volumes(lake: Lakehouse, gate: Gate) -> dict[str, float]:
-    """Return each symbol's volume in the gate's session: the paper broker's liquidity guide."""
-    bars = lake.read(
-        schemas.CURATED_BARS, where="session = ?", params=[gate.session], as_of=gate.snapshot_id
-    )
-    return dict(bars.select("symbol", "volume").iter_rows())
-
-
-def _refuse_closed_market(
-    lake: Lakehouse, broker: AlpacaBroker, gate: Gate, *, run_id: str, now: dt.datetime
-) -> None:
-    """Refuse when the broker says the market is shut (a holiday or early close the calendar
-    did not know): orders sent now would wait for an opening price nobody planned on."""
-    clock = broker.clock()
-    if clock.is_open:
-        return
-    raise refuse(
-        lake,
-        run_id=run_id,
-        session=gate.session,
-        now=now,
-        reason=(
-            f"{broker.name} says the market is closed at {clock.timestamp:%Y-%m-%d %H:%M} "
-            f"(next open {clock.next_open:%Y-%m-%d %H:%M} UTC); nothing was sent. The trade "
-            "schedule runs after the open; rerun then"
-        ),
-    )
-
-
-def _refuse_untrusted(
-    lake: Lakehouse, report: ReconcileReport, gate: Gate, *, run_id: str, now: dt.datetime
-) -> None:
-    untrusted = [c for c in report.orders if c.outcome in UNTRUSTED]
-    if not untrusted:
-        return
-    reasons = "; ".join(f"{c.client_order_id}: {c.reason}" for c in untrusted[:3])
-    raise refuse(
-        lake,
-        run_id=run_id,
-        session=gate.session,
-        now=now,
-        reason=(
-            f"reconciliation {report.run_id} found {len(untrusted)} order(s) the "
-            f"platform cannot account for ({reasons}); resolve them, then rerun "
-            "(`quantlake reconcile` shows the report)"
-        ),
+        planned=len(orders),
+        cancelled=cancel_rows(cancelled),
+        state_reasons=list(step.decision.reasons),
     )

@@ -7,7 +7,10 @@ Orders the broker has in another status are brought up to it (with their fill); 
 in ``pending_submit`` that the broker lacks are reported as never sent and left for the trade
 flow to resume; broker orders the platform does not know are reported, never adopted.
 The report is stored in one lakehouse transaction: each check as a ``trading.reconciliations``
-row (both sides' values), and as readable ``trading.risk_decisions`` rows with a summary.
+row (both sides' values) plus a ``summary`` row, and as readable ``trading.risk_decisions`` rows
+with the summary. A report whose checks all say what the latest recorded one said (same
+outcomes, same values on both sides, nothing updated) is not stored again: it names that
+report in ``unchanged_since``, so a rerun over an unchanged book appends nothing.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import polars as pl
 
 from flows.brokers.base import Broker, BrokerOrder
+from flows.trade.audit import changed
 from flows.trade.reconcile_checks import (
     OPEN_STATUSES,
     OrderCheck,
@@ -52,6 +57,8 @@ class ReconcileReport:
     snapshot_id: int | None  # the snapshot the report (and any status updates) was written in
     positions: tuple[PositionCheck, ...]
     orders: tuple[OrderCheck, ...]
+    # The recorded report this one repeats (then nothing was stored), or None.
+    unchanged_since: str | None = None
 
     @property
     def differences(self) -> tuple[PositionCheck | OrderCheck, ...]:
@@ -97,11 +104,44 @@ def reconcile(
     report = ReconcileReport(broker.name, run_id, now, read_at, None, positions, checks)
     updates = [o for c in report.updated if (o := asked[c.client_order_id]) is not None]
     session = calendar.exchange_date(now, exchange=exchange)
+    checks = reconciliation_rows(report, session=session)
     with lake.transaction("reconcile", run_id=run_id, broker=broker.name) as txn:
-        _apply_updates(txn, updates, report)
-        txn.append(schemas.RISK_DECISIONS, decision_rows(report, session=session))
-        txn.append(schemas.TRADING_RECONCILIATIONS, reconciliation_rows(report, session=session))
-    return replace(report, snapshot_id=txn.snapshot_id)
+        same = None if updates else _same_as_last(txn, broker.name, checks)
+        if same is None:
+            _apply_updates(txn, updates, report)
+            txn.append(schemas.RISK_DECISIONS, decision_rows(report, session=session))
+            txn.append(schemas.TRADING_RECONCILIATIONS, checks)
+    return replace(report, snapshot_id=txn.snapshot_id, unchanged_since=same)
+
+
+_CHECK = ["kind", "subject", "platform_value", "broker_value", "outcome"]
+
+
+def _same_as_last(txn: Transaction, broker: str, checks: pl.DataFrame) -> str | None:
+    """Return the run id of the broker's latest recorded reconciliation when its checks are
+    ``checks``' (outcomes and both sides' values), else None."""
+    last = txn.query(
+        "SELECT * FROM trading.reconciliations WHERE run_id = (SELECT run_id FROM "
+        "trading.reconciliations WHERE broker = ? ORDER BY reconciled_at DESC, run_id DESC "
+        "LIMIT 1)",
+        [broker],
+    )
+    if last.is_empty():
+        return None
+    if changed(last.select(_CHECK), checks.select(_CHECK), by=["kind", "subject"]):
+        return None
+    return str(last.get_column("run_id")[0])
+
+
+def summary(report: ReconcileReport) -> str:
+    """Return the report in one sentence: what was checked, updated and found."""
+    counts = Counter(c.outcome for c in report.differences)
+    found = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    return (
+        f"{len(report.positions)} positions and {len(report.orders)} orders checked against "
+        f"{report.broker}; {len(report.updated)} orders updated; "
+        + (f"differences: {found}" if found else "no differences")
+    )
 
 
 def decision_rows(report: ReconcileReport, *, session: dt.date) -> pl.DataFrame:
@@ -109,14 +149,7 @@ def decision_rows(report: ReconcileReport, *, session: dt.date) -> pl.DataFrame:
     rows = [(POSITION_SUBJECT + c.symbol, c.decision, c.reason) for c in report.positions] + [
         (ORDER_SUBJECT + c.client_order_id, c.decision, c.reason) for c in report.orders
     ]
-    counts = Counter(c.outcome for c in report.differences)
-    found = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-    summary = (
-        f"{len(report.positions)} positions and {len(report.orders)} orders checked against "
-        f"{report.broker}; {len(report.updated)} orders updated; "
-        + (f"differences: {found}" if found else "no differences")
-    )
-    rows.append((SUMMARY_SUBJECT, "match" if report.clean else "mismatch", summary))
+    rows.append((SUMMARY_SUBJECT, _verdict(report), summary(report)))
     return schemas.RISK_DECISIONS.frame(
         [
             {
@@ -132,8 +165,14 @@ def decision_rows(report: ReconcileReport, *, session: dt.date) -> pl.DataFrame:
     )
 
 
+def _verdict(report: ReconcileReport) -> str:
+    return "match" if report.clean else "mismatch"
+
+
 def reconciliation_rows(report: ReconcileReport, *, session: dt.date) -> pl.DataFrame:
-    """Return each position and order check as a trading.reconciliations row."""
+    """Return each position and order check as a trading.reconciliations row, and a summary
+    row (kind ``summary``, subject the broker), so an empty book's report is a row too."""
+    verdict = SimpleNamespace(outcome=_verdict(report), reason=summary(report))
     rows = [
         ("position", c.symbol, c.symbol, _text(c.platform_qty), _text(c.broker_qty), c)
         for c in report.positions
@@ -141,6 +180,7 @@ def reconciliation_rows(report: ReconcileReport, *, session: dt.date) -> pl.Data
         ("order", c.client_order_id, c.symbol, c.platform_status, c.broker_status, c)
         for c in report.orders
     ]
+    rows.append(("summary", report.broker, None, None, None, verdict))
     return schemas.TRADING_RECONCILIATIONS.frame(
         [
             {

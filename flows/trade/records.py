@@ -13,13 +13,15 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.brokers.base import Broker, BrokerOrder, OrderRequest
+from flows.brokers.base import Account, Broker, BrokerOrder, OrderRequest
 from flows.brokers.paper import PaperBroker
+from flows.trade.audit import changed, run_decisions
 from flows.trade.gate import Gate, TradeRefused
+from flows.trade.pause import pause_point
 from flows.trade.reconcile import fill_rows
 from quantlake.settings import Settings
 from warehouse import schemas
-from warehouse.lake import Lakehouse
+from warehouse.lake import Lakehouse, Transaction
 
 
 def order_rows(
@@ -70,13 +72,41 @@ def submit(
     *,
     session: dt.date,
     volumes: dict[str, float],
+    written: bool = False,
 ) -> tuple[list[BrokerOrder], int]:
     """Record orders before sending, then send each one the broker does not already have.
 
     ``session`` is the exchange session the orders are sent in; ``volumes`` the symbols' last
-    session volumes (the paper broker's participation guide). Return the broker's view of
-    every intended order and how many were newly sent.
+    session volumes (the paper broker's participation guide); ``written``: the intents are
+    already in trading.orders (a rerun re-driving them), so they are not written again.
+    Return the broker's view of every intended order and how many were newly sent.
     """
+    if not written:
+        _write_ahead(lake, intents)
+    pause_point("orders_written")
+    requests = [
+        OrderRequest(
+            client_order_id=o["client_order_id"],
+            symbol=o["symbol"],
+            side=o["side"],
+            qty=o["qty"],
+            order_type=o["order_type"],
+            time_in_force=o["time_in_force"],
+            limit_price=o["limit_price"],
+            reference_price=o["reference_price"],
+            reference_volume=volumes.get(o["symbol"]),
+            session=session,
+        )
+        for o in intents.iter_rows(named=True)
+    ]
+    sent = _send(broker, requests)
+    pause_point("orders_sent")
+    return sent
+
+
+def _write_ahead(lake: Lakehouse, intents: pl.DataFrame) -> None:
+    """Record a new plan's orders (pending_submit) in one transaction, unless another run has
+    already decided other orders for the session."""
     first = intents.row(0, named=True)
     with lake.transaction("trade: orders intended", orders=len(intents)) as txn:
         others = txn.query(
@@ -95,21 +125,10 @@ def submit(
                 "not sending this plan (check for a concurrent trade run)"
             )
         txn.insert_missing(schemas.ORDERS, intents)
-    requests = [
-        OrderRequest(
-            client_order_id=o["client_order_id"],
-            symbol=o["symbol"],
-            side=o["side"],
-            qty=o["qty"],
-            order_type=o["order_type"],
-            time_in_force=o["time_in_force"],
-            limit_price=o["limit_price"],
-            reference_price=o["reference_price"],
-            reference_volume=volumes.get(o["symbol"]),
-            session=session,
-        )
-        for o in intents.iter_rows(named=True)
-    ]
+
+
+def _send(broker: Broker, requests: list[OrderRequest]) -> tuple[list[BrokerOrder], int]:
+    """Send each request the broker does not already have; return its view of all of them."""
     if isinstance(broker, PaperBroker):
         return broker.submit_many(requests)  # one transaction; known ids come back unchanged
     results: list[BrokerOrder] = []
@@ -135,7 +154,12 @@ def record(
     run_id: str,
     now: dt.datetime,
 ) -> tuple[int | None, list[dict[str, object]], float, float]:
-    """Store broker order states, fills, positions, the account and the run's decisions."""
+    """Store broker order states, fills, positions, the account and the run's decisions.
+
+    ``sent`` are the orders this run sent (or found already at the broker). Positions and the
+    account are written when they changed, decisions when they are new (flows/trade/audit.py):
+    a rerun that changes nothing writes nothing.
+    """
     price_map = dict(prices.iter_rows())
     held = broker.positions()
     account = broker.account(prices=price_map)
@@ -148,22 +172,10 @@ def record(
             txn.merge(schemas.ORDERS, _with_broker_state(stored, sent))
             # Merge: a partially filled order's cumulative fill grows between runs.
             txn.merge(schemas.FILLS, fill_rows(sent, broker=broker.name))
-        txn.delete(schemas.POSITIONS, "broker = ?", [broker.name])
         positions = _position_rows(held, broker.name, price_map, now)
-        txn.append(schemas.POSITIONS, positions)
-        txn.append(
-            schemas.ACCOUNT,
-            pl.DataFrame(
-                {
-                    "broker": [broker.name],
-                    "as_of": [now],
-                    "cash": [account.cash],
-                    "equity": [account.equity],
-                    "buying_power": [account.buying_power],
-                }
-            ),
-        )
-        txn.append(schemas.RISK_DECISIONS, _decisions(gate, sent, run_id=run_id, now=now))
+        _store_positions(txn, broker.name, positions)
+        _store_account(txn, broker.name, account, now)
+        txn.append(schemas.RISK_DECISIONS, run_decisions(txn, _decisions(gate, sent, run_id, now)))
     return (
         txn.snapshot_id,
         positions.drop("broker", "as_of").to_dicts(),
@@ -214,9 +226,34 @@ def _position_rows(held: list, broker_name: str, prices: dict, now: dt.datetime)
     return pl.DataFrame(rows, schema=schemas.POSITIONS.polars_schema())
 
 
-def _decisions(
-    gate: Gate, sent: list[BrokerOrder], *, run_id: str, now: dt.datetime
-) -> pl.DataFrame:
+def _store_positions(txn: Transaction, broker: str, positions: pl.DataFrame) -> None:
+    """Replace the broker's positions when a quantity or price changed."""
+    columns = ["symbol", "qty", "avg_price", "market_price"]
+    stored = txn.query(
+        "SELECT symbol, qty, avg_price, market_price FROM trading.positions WHERE broker = ?",
+        [broker],
+    )
+    new = positions.select(columns)
+    if changed(stored.cast(new.schema), new, by=["symbol"]):
+        txn.delete(schemas.POSITIONS, "broker = ?", [broker])
+        txn.append(schemas.POSITIONS, positions)
+
+
+def _store_account(txn: Transaction, broker: str, account: Account, now: dt.datetime) -> None:
+    """Append an account snapshot when cash, equity or buying power changed since the last."""
+    last = txn.query(
+        "SELECT cash, equity, buying_power FROM trading.account WHERE broker = ? "
+        "ORDER BY as_of DESC LIMIT 1",
+        [broker],
+    )
+    values = (account.cash, account.equity, account.buying_power)
+    if not last.is_empty() and last.row(0) == values:
+        return
+    row = {"broker": broker, "as_of": now, "cash": values[0], "equity": values[1]}
+    txn.append(schemas.ACCOUNT, schemas.ACCOUNT.frame([row | {"buying_power": values[2]}]))
+
+
+def _decisions(gate: Gate, sent: list[BrokerOrder], run_id: str, now: dt.datetime) -> pl.DataFrame:
     verdict = "trade" if gate.may_open else "halt" if gate.halt else "reduce"
     rows = [{"subject": "gate", "decision": verdict, "reason": gate.reason}]
     rows += [

@@ -34,7 +34,8 @@ def decide_state(
     """Decide and record this run's trading state from the last one, today's equity and the
     gate's findings (data and model problems reduce; the kill switch halts).
 
-    A HALTED state stays until a person resumes it after the halt began.
+    A HALTED state stays until a person resumes it after the halt began. The decision is
+    recorded when it differs from the last one recorded (flows/trade/audit.py).
     """
     history = lake.read(
         schemas.TRADING_STATE, where="broker = ?", params=[broker], order_by="decided_at DESC"
@@ -77,6 +78,12 @@ def decide_state(
         "equity_peak": decision.equity_peak,
         "decided_at": now,
     }
+    if last is not None and all(last[k] == row[k] for k in _DECIDED):
+        return decision  # a rerun that decides the same state on the same book records nothing
     with lake.transaction("trade: state", run_id=run_id, state=str(decision.state)) as txn:
         txn.append(schemas.TRADING_STATE, schemas.TRADING_STATE.frame([row]))
     return decision
+
+
+# What a state row says; a run deciding all of it the same as the last row adds no row.
+_DECIDED = ("broker", "session", "state", "since", "triggers", "reasons", "equity", "equity_peak")

@@ -169,7 +169,11 @@ def render_reconcile(report: ReconcileReport) -> RenderableType:
         ": ",
         verdict,
         f"  (run {report.run_id}, platform read at snapshot {report.read_snapshot}, "
-        f"report in snapshot {_v(report.snapshot_id)})",
+        + (
+            f"unchanged since {report.unchanged_since}: not recorded again)"
+            if report.unchanged_since
+            else f"report in snapshot {_v(report.snapshot_id)})"
+        ),
     )
     table = Table(title_justify="left")
     for col in ("kind", "subject", "platform", "broker", "outcome", "reason"):

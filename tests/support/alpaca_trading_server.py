@@ -350,3 +350,13 @@ def _num(value: float) -> str:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def broker_env(server: AlpacaTradingServer) -> dict[str, str]:
+    """Return the environment that points quantlake's Alpaca broker at ``server``."""
+    return {
+        "QUANTLAKE_BROKER": "alpaca",
+        "QUANTLAKE_ALPACA__API_KEY": server.api_key,
+        "QUANTLAKE_ALPACA__SECRET_KEY": server.secret_key,
+        "QUANTLAKE_ALPACA__TRADING_URL": server.url,
+    }
