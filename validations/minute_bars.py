@@ -10,8 +10,9 @@ validations/minute_bars_validate.py for how a batch passes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
@@ -39,12 +40,49 @@ POLARS_TYPES: dict[str, pl.DataType] = {
 }
 
 
+# What a symbol of each asset class looks like (quantlake.settings.sources.SYMBOL_PATTERNS).
+SYMBOL_PATTERNS: Mapping[str, str] = MappingProxyType(
+    {"us_equity": r"^[A-Z][A-Z0-9.\-]{0,9}$", "crypto": r"^[A-Z0-9]{2,10}/[A-Z0-9]{2,10}$"}
+)
+
+
 @dataclass(frozen=True)
 class MinuteParameters:
-    """The run's parameters: the instant validation happens at and the jump threshold."""
+    """The run's parameters: the instant validation happens at, the jump threshold and the
+    pattern a symbol of each asset class matches."""
 
     now: dt.datetime
     max_jump: float = 0.10
+    symbol_patterns: Mapping[str, str] = field(default_factory=lambda: SYMBOL_PATTERNS)
+
+
+def _symbol_fails(p: MinuteParameters) -> pl.Expr:
+    matches = [
+        (pl.col("asset_class") == kind) & pl.col("symbol").str.contains(pattern)
+        for kind, pattern in p.symbol_patterns.items()
+    ]
+    known = pl.col("asset_class").is_in(list(p.symbol_patterns))
+    return (pl.col("symbol").is_not_null() & known & ~pl.any_horizontal(matches)).fill_null(False)
+
+
+def _symbol_detail(p: MinuteParameters) -> pl.Expr:
+    pattern = pl.col("asset_class").replace_strict(dict(p.symbol_patterns), default="")
+    shown = pl.col("symbol").str.slice(0, 40)
+    return pl.format("{} symbol {} does not match {}", pl.col("asset_class"), shown, pattern)
+
+
+def _infinite(_: MinuteParameters) -> pl.Expr:
+    return pl.any_horizontal([pl.col(c).is_infinite() for c in (*PRICES, "volume")]).fill_null(
+        False
+    )
+
+
+def _infinite_detail(_: MinuteParameters) -> pl.Expr:
+    parts = [
+        pl.when(pl.col(c).is_infinite()).then(pl.format(f"{c} {{}}", pl.col(c)))
+        for c in (*PRICES, "volume")
+    ]
+    return pl.concat_str(parts, separator=", ", ignore_nulls=True)
 
 
 @dataclass(frozen=True)
@@ -142,7 +180,23 @@ RULES: tuple[MinuteRule, ...] = (
         ),
         lambda _: pl.format("asset_class {!r} is unknown", pl.col("asset_class")),
     ),
+    MinuteRule(
+        "symbol_pattern",
+        "error",
+        "row",
+        "symbol matches its asset class's pattern (QUANTLAKE_VALIDATION__SYMBOL_PATTERNS)",
+        _symbol_fails,
+        _symbol_detail,
+    ),
     MinuteRule("prices_not_null", "error", "row", "prices set", *PRICES_NULL),
+    MinuteRule(
+        "values_finite",
+        "error",
+        "row",
+        "prices and volume are finite",
+        _infinite,
+        _infinite_detail,
+    ),
     MinuteRule("volume_not_null", "error", "row", "volume set", *VOLUME_NULL),
     MinuteRule(
         "prices_positive",

@@ -10,12 +10,20 @@ warnings are counted and described, never quarantined.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
-from validations.minute_bars import RULES, RULES_BY_NAME, SUITE, MinuteParameters, MinuteRule
+from validations.minute_bars import (
+    RULES,
+    RULES_BY_NAME,
+    SUITE,
+    SYMBOL_PATTERNS,
+    MinuteParameters,
+    MinuteRule,
+)
 from validations.minute_bars_context import publish_minute_docs, run_minute_suite
 from validations.minute_bars_profile import (
     batch_problems,
@@ -42,6 +50,7 @@ def validate_minute_bars(
     max_quarantine_fraction: float = 0.05,
     context_dir: Path | None = None,
     batch_id: str = "adhoc",
+    symbol_patterns: Mapping[str, str] = SYMBOL_PATTERNS,
 ) -> ValidationOutcome:
     """Validate raw minute rows (raw.minute_bars columns); keep the newest of duplicates.
 
@@ -56,7 +65,7 @@ def validate_minute_bars(
         )
     if clash := [c for c in ("rule", "detail") if c in frame.columns]:
         raise ValueError(f"the batch has column(s) {clash}, which quarantine adds; rename them")
-    params = MinuteParameters(now=now, max_jump=max_jump)
+    params = MinuteParameters(now=now, max_jump=max_jump, symbol_patterns=symbol_patterns)
     problems = batch_problems(frame)
     failures: dict[str, pl.DataFrame] = {}
     masks = None
