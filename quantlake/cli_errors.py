@@ -55,6 +55,11 @@ KNOWN = {
         "broker holds before you trade again",
     ),
     "TradeRefused": Known("flows.", 1, "Trade refused", "nothing was sent"),
+    "DailyAssetsFailed": Known(
+        "assets.", 1, "Features, model or predictions failed",
+        "the log (and the Dagster UI under `quantlake serve`) shows the failed step; fix it and "
+        "rerun",
+    ),
     "WriteLockTimeout": Known(
         "warehouse.", 1, "The lakehouse is busy",
         "another quantlake process is writing; rerun when it is done",

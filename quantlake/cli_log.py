@@ -23,7 +23,7 @@ _MARK = "_quantlake_cli"
 _current: list[Path] = []
 
 
-class _UtcFormatter(logging.Formatter):
+class UtcFormatter(logging.Formatter):
     converter = time.gmtime
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
@@ -32,15 +32,20 @@ class _UtcFormatter(logging.Formatter):
         return f"{stamp}.{int(record.msecs):03d}Z"
 
 
-class _LogFile(RotatingFileHandler):
-    """A rotating file that creates its folder on the first record, not before."""
+class LogFile(RotatingFileHandler):
+    """A rotating file that creates its folder on the first record, not before.
+
+    Its name must not start with an underscore: Prefect, configuring logging on import, leaves
+    the root logger alone when it already has a handler with a formatter whose class name does
+    not (so Prefect's console handler, which prints tracebacks, is never added).
+    """
 
     def _open(self) -> TextIO:
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
         return super()._open()
 
 
-class _Terminal(logging.Handler):
+class Terminal(logging.Handler):
     """Warnings and errors as one line on the current stderr, without tracebacks.
 
     The stream is looked up on every record (not bound once), so a test runner's swapped
@@ -75,11 +80,11 @@ def configure(data_dir: Path) -> Path:
         if getattr(handler, _MARK, False) or type(handler).__name__ == "PrefectConsoleHandler":
             root.removeHandler(handler)
             handler.close()
-    file = _LogFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
+    file = LogFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
     file.setFormatter(
-        _UtcFormatter("%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s")
+        UtcFormatter("%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s")
     )
-    terminal = _Terminal(level=logging.WARNING)
+    terminal = Terminal(level=logging.WARNING)
     for handler in (file, terminal):
         setattr(handler, _MARK, True)
         root.addHandler(handler)

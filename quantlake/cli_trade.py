@@ -51,6 +51,7 @@ def trade(data_dir: DataDir = None, now: Now = None) -> None:
         console.print(part)
     if summary.status == "halted" or summary.state == "halted":
         with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
+            console.print()
             console.print(trading_table(read_trading_status(lake, broker=settings.broker)))
 
 

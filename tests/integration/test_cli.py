@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from quantlake.cli import app
 from warehouse import schemas
 from warehouse.lake import Lakehouse
 
@@ -92,3 +94,124 @@ def test_bad_configuration_is_reported_not_raised(env: dict[str, str]) -> None:
     out = cli("status", env=env)
     assert out.returncode == 2
     assert "QUANTLAKE_FILE_PATH" in out.stdout
+
+
+# In-process (CliRunner) and fresh-process runs against the session's Prefect test server.
+
+HOSTILE_CELLS = ("[/x]", "[bold]2024-01-05", "[link=https://e.vil]2024-01-08")
+
+
+def said(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_markup_in_a_file_prints_as_text_after_the_commit(simulator_settings, tmp_path) -> None:
+    settings = simulator_settings()
+    drop = tmp_path / "AAA.csv"
+    good = [f"2024-01-0{d},10,11,9,10.5,1000" for d in (2, 3, 4)]
+    bad = [f"{cell},10,11,9,10.5,1000" for cell in HOSTILE_CELLS]
+    drop.write_text("\n".join(["date,open,high,low,close,volume", *good, *bad]) + "\n")
+    result = CliRunner().invoke(
+        app,
+        ["ingest", "--source", "file", "--path", str(drop), "--now", "2024-01-06"],
+        env={"COLUMNS": "100"},
+    )
+    assert result.exit_code == 0, result.output
+    # The rejected cells are shown as they are, none swallowed as markup.
+    assert f"skipped 3 rows whose date could not be read (e.g. {list(HOSTILE_CELLS)})" in said(
+        result.output
+    )
+    with Lakehouse(settings.lake_dir) as lake:
+        assert lake.count(schemas.CURATED_BARS) == 3
+
+
+def quantlake_process(args: list[str], *, env: dict[str, str], cwd: Path):
+    """Run a command in a fresh process against the test Prefect server, as a user would."""
+    from prefect.settings import PREFECT_API_URL
+
+    full = {**os.environ, **env, "PREFECT_API_URL": PREFECT_API_URL.value(), "COLUMNS": "100"}
+    return subprocess.run(
+        args, env=full, cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def assert_logged(data_dir: Path, *needles: str) -> str:
+    log = (data_dir / "logs" / "quantlake.log").read_text()
+    assert "Traceback (most recent call last)" in log
+    for needle in needles:
+        assert needle in log, needle
+    return log
+
+
+def test_a_failed_validation_is_one_paragraph_and_exit_3(simulator_settings, tmp_path) -> None:
+    settings = simulator_settings(
+        n_symbols=5, QUANTLAKE_HISTORY_START="2025-06-02", QUANTLAKE_SIMULATOR__BAD_TICK_RATE="0.1"
+    )
+    out = quantlake_process([QUANTLAKE, "ingest", "--now", "2026-11-22"], env={}, cwd=tmp_path)
+    shown = out.stdout + out.stderr
+    assert out.returncode == 3, shown
+    assert "Traceback" not in shown and 'File "' not in shown
+    paragraph = said(out.stderr)
+    assert paragraph.startswith("Data failed validation: batch simulator-"), shown
+    assert "quarantined exceeds the 5.0% limit" in paragraph
+    log = settings.data_dir.resolve() / "logs" / "quantlake.log"
+    assert f"Details: {log}" in paragraph
+    assert_logged(settings.data_dir, "DataQualityError", "quantlake ingest failed")
+
+
+FAILING_CLI = '''
+import polars as pl
+from prefect import flow
+
+from quantlake.cli_errors import new_app
+from quantlake.cli_settings import settings_or_exit
+
+app = new_app()
+
+
+@flow
+def heavy() -> None:
+    frame = pl.DataFrame({"a": range(3_000_000), "b": [0.5] * 3_000_000})
+    raise ValueError(f"boom after {frame.height:,} rows")
+
+
+@app.command()
+def fail(data_dir: str) -> None:
+    from pathlib import Path
+    from rich.console import Console
+
+    settings_or_exit(Console(), Path(data_dir))
+    heavy()
+
+
+@app.command()
+def other() -> None:
+    """A second command, so the app is a group."""
+
+
+app()
+'''
+
+
+def test_an_unexpected_error_in_a_flow_is_one_paragraph_and_logged(
+    simulator_settings, tmp_path
+) -> None:
+    """A flow failing with a multi-million-row frame in its locals: no traceback and no locals
+    on the terminal (typer's pretty exceptions once spent 10 minutes and 6 GB rendering them),
+    one paragraph and exit 1; the traceback is in the log."""
+    settings = simulator_settings()
+    script = tmp_path / "failing_cli.py"
+    script.write_text(FAILING_CLI)
+    cmd = [sys.executable, str(script), "fail", str(settings.data_dir)]
+    out = quantlake_process(cmd, env={}, cwd=Path(__file__).resolve().parents[2])
+    shown = out.stdout + out.stderr
+    assert out.returncode == 1, shown
+    assert "Traceback" not in shown and "frame" not in shown and "locals" not in shown.lower()
+    log = settings.data_dir.resolve() / "logs" / "quantlake.log"
+    assert said(out.stderr) == (
+        f"quantlake failed: ValueError: boom after 3,000,000 rows; the traceback is in {log}. "
+        "This was not expected: rerun once, and if it fails again, report it with that log file."
+    )
+    text = assert_logged(settings.data_dir, "ValueError: boom after 3,000,000 rows")
+    assert 'raise ValueError(f"boom after {frame.height:,} rows")' in text  # the failing line
+    assert "shape: (3000000" not in text  # never the values of the locals

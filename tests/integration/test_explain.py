@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from flows.brokers.select import build_broker
 from flows.trade.provenance import explain_order
 from flows.trade.reconcile import reconcile
 from flows.trade.views import render_explanation, render_reconcile
+from quantlake.cli import app
 from quantlake.cycle import run_cycle
 from warehouse import schemas
 from warehouse.lake import Lakehouse
@@ -99,3 +101,29 @@ def test_an_order_explains_itself_and_the_books_reconcile_until_tampered(setting
         assert dict(stored.iter_rows())["reconcile"] == "mismatch"
         console.print(render_reconcile(dirty))
         assert "missing_in_platform" in console.export_text()
+
+    a_person_lists_explains_halts_trades_and_resumes(cid)
+
+
+def cli(*args: str, width: int) -> str:
+    """Run a command as a person would at ``width`` columns; return what it printed."""
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": str(width), "USER": "ops"})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= width, result.output
+    return result.output
+
+
+def a_person_lists_explains_halts_trades_and_resumes(cid: str) -> None:
+    for width in (80, 160):
+        listed = cli("explain", width=width)
+        assert sum(cid in line for line in listed.splitlines()) == 1  # whole, once
+        assert f"order {cid}" in cli("explain", cid, width=width)
+    cli("halt", "--reason", "[/x] risk review", width=80)
+    for width in (80, 160):  # the second run finds the book still halted
+        said = " ".join(cli("trade", "--now", "2026-11-22T13:00:00", width=width).split())
+        assert "HALTED: nothing planned, nothing sent" in said
+        assert "planned for this session" not in said and "Orders" not in said
+        assert "kill switch ON: halted by ops at" in said and "[/x] risk review" in said
+    assert "resume recorded: by ops: reviewed" in cli("resume", "--reason", "reviewed", width=80)
+    again = " ".join(cli("resume", "--reason", "again", width=80).split())
+    assert "nothing is halted; nothing recorded" in again
