@@ -1,7 +1,8 @@
 """The CLI's log file (<data_dir>/logs/quantlake.log) and what of the logs reaches the terminal.
 
 Tracebacks go to the file, never to the terminal: the CLI says what failed in one paragraph
-(quantlake/cli_errors.py) and names the file. Warnings still show, one line each.
+(quantlake/cli_errors.py) and names the file. Warnings still show, one line each; errors of
+Prefect flow and task runs do not (they are the failure the paragraph reports).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ MAX_BYTES = 10 * 1024 * 1024
 BACKUPS = 5
 MAX_LINE = 500  # a warning longer than this is cut on the terminal (the file has it whole)
 _MARK = "_quantlake_cli"
+# Prefect's flow and task run loggers: their errors are the failures the CLI itself reports.
+RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 _current: list[Path] = []
 
 
@@ -55,7 +58,7 @@ class Terminal(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.exc_info or record.exc_text:
             return  # the CLI reports the failure itself; the file has the traceback
-        if record.name.startswith("prefect.flow_runs") and record.levelno >= logging.ERROR:
+        if record.name.startswith(RUN_LOGGERS) and record.levelno >= logging.ERROR:
             return  # "Finished in state Failed(...)": the CLI's paragraph says the same
         try:
             line = " ".join(record.getMessage().split())

@@ -215,3 +215,24 @@ def test_an_unexpected_error_in_a_flow_is_one_paragraph_and_logged(
     text = assert_logged(settings.data_dir, "ValueError: boom after 3,000,000 rows")
     assert 'raise ValueError(f"boom after {frame.height:,} rows")' in text  # the failing line
     assert "shape: (3000000" not in text  # never the values of the locals
+
+
+def test_a_source_refusing_the_keys_is_one_paragraph_and_exit_4(simulator_settings) -> None:
+    from tests.support.alpaca_data_server import AlpacaDataServer
+
+    with AlpacaDataServer(api_key="PKRIGHTKEY000000001", secret_key="right-secret") as server:
+        settings = simulator_settings(
+            QUANTLAKE_SOURCE="alpaca",
+            QUANTLAKE_ALPACA__API_KEY="PKWRONGKEY000000001",
+            QUANTLAKE_ALPACA__SECRET_KEY="wrong-secret-0123",
+            QUANTLAKE_ALPACA__DATA_URL=server.url,
+            QUANTLAKE_SYMBOLS='["AAA"]',
+        )
+        result = CliRunner().invoke(app, ["ingest", "--now", "2024-01-06"])
+    assert result.exit_code == 4, result.output
+    assert "Traceback" not in result.output
+    paragraph = said(result.output)
+    assert paragraph.startswith("The data source failed: "), paragraph
+    assert "wrong-secret-0123" not in paragraph  # keys never shown
+    assert paragraph.endswith(f"Details: {settings.data_dir.resolve() / 'logs' / 'quantlake.log'}")
+    assert_logged(settings.data_dir, "SourceError")
