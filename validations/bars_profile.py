@@ -128,23 +128,19 @@ def rejected_counts(checked: pl.DataFrame, params: Parameters) -> dict[str, int]
     return counts
 
 
-def _fails(rule: Rule, params: Parameters) -> pl.Expr:
-    if rule.mask is not None:
-        return rule.mask(params)
-    return pl.any_horizontal([unexpected(c, params) for c in rule.checks])
-
-
 def rule_masks(checked: pl.DataFrame, params: Parameters) -> pl.DataFrame:
     """Return one boolean column per row rule (True: the row fails it), plus ``symbol``.
 
     A rule decided after the others (no checks, no mask) has no column yet.
     """
+    row_rules = [r for r in RULES if r.scope == "row" and (r.checks or r.mask is not None)]
     return checked.select(
         pl.col("symbol").fill_null(NULL_SYMBOL),
         *[
-            _fails(r, params).alias(r.name)
-            for r in RULES
-            if r.scope == "row" and (r.checks or r.mask is not None)
+            rule.mask(checked, params).alias(rule.name)
+            if rule.mask is not None
+            else pl.any_horizontal([unexpected(c, params) for c in rule.checks]).alias(rule.name)
+            for rule in row_rules
         ],
     )
 

@@ -80,7 +80,8 @@ class Rule:
     ``detail`` explains a failing row. ``kept`` marks failing rows that are nevertheless kept
     (the newest of a set of duplicates): they fail the expectation but are not quarantined.
     ``mask`` states a row rule no single GX expectation can (it reads a symbol's neighbouring
-    bars): True where a row fails; GX still validates its per-symbol counts. A row rule with
+    bars): given the NaN-free batch, True where a row fails; GX validates its per-symbol
+    counts. A row rule with
     neither checks nor mask is decided after the others (validations/symbol_share.py).
     """
 
@@ -91,4 +92,4 @@ class Rule:
     checks: tuple[Check, ...]
     detail: Callable[[Parameters], pl.Expr] | None = None
     kept: pl.Expr | None = None
-    mask: Callable[[Parameters], pl.Expr] | None = None
+    mask: Callable[[pl.DataFrame, Parameters], pl.Series] | None = None

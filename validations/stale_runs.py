@@ -12,26 +12,33 @@ import polars as pl
 from validations.rules import Parameters
 
 PRICES = ("open", "high", "low", "close")
-_ORDER = ("session", "row_number")
 
 
-def _previous(expr: pl.Expr) -> pl.Expr:
-    """Return ``expr`` of the symbol's previous bar (by session, then arrival)."""
-    return expr.shift().over("symbol", order_by=list(_ORDER))
-
-
-def stale_run_mask(params: Parameters) -> pl.Expr:
+def stale_run_mask(frame: pl.DataFrame, params: Parameters) -> pl.Series:
     """Return True for bars in a run of ``params.stale_run_bars`` or more placeholder bars.
 
-    A run is a maximal sequence of a symbol's zero-volume bars each with the same open, high,
-    low and close as the bar before it; its first bar is the one the others copy.
+    A run is a maximal sequence of a symbol's zero-volume bars (by session, then arrival) each
+    with the same open, high, low and close as the bar before it; its first bar is the one the
+    others copy. ``frame`` has NaN as null (validations.bars_profile.checked_frame).
     """
-    zero = pl.col("volume") == 0
-    repeats = pl.all_horizontal([pl.col(p) == _previous(pl.col(p)) for p in PRICES])
-    continues = (repeats & zero & _previous(zero)).fill_null(False)
-    run = (~continues).cum_sum().over("symbol", order_by=list(_ORDER))
-    length = pl.len().over([pl.col("symbol"), run])
-    return zero.fill_null(False) & (length >= params.stale_run_bars)
+    # One sort, then neighbours are previous rows: windows ordered per symbol cost 5x as much.
+    ordered = (
+        frame.select("symbol", "session", "row_number", *PRICES, "volume")
+        .with_row_index("_i")
+        .sort("symbol", "session", "row_number", nulls_last=True)
+    )
+    zero = (pl.col("volume") == 0).fill_null(False)
+    continues = (
+        pl.col("symbol").eq_missing(pl.col("symbol").shift())
+        & pl.all_horizontal([pl.col(p) == pl.col(p).shift() for p in PRICES])
+        & zero
+        & zero.shift()
+    ).fill_null(False)
+    runs = ordered.select("_i", _zero=zero, _run=(~continues).cum_sum())
+    flagged = runs.select(
+        "_i", stale=pl.col("_zero") & (pl.len().over("_run") >= params.stale_run_bars)
+    )
+    return flagged.sort("_i").get_column("stale")
 
 
 def stale_run_detail(params: Parameters) -> pl.Expr:
