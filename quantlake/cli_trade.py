@@ -139,10 +139,6 @@ def _control(
     from warehouse.lake import Lakehouse
 
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
-        status = read_trading_status(lake, broker=settings.broker)
-        if action == "resume" and not status.halted:
-            console.print(_nothing_halted(status))
-            return
         try:
             control = record_control(
                 lake, action=action, actor=by, reason=reason, now=dt.datetime.now(dt.UTC)
@@ -150,6 +146,9 @@ def _control(
         except ValueError as exc:
             console.print(Text(str(exc), style="bold red"))
             raise typer.Exit(2) from exc
+        if not control.recorded:  # a resume with nothing halted
+            console.print(_nothing_halted(read_trading_status(lake, broker=settings.broker)))
+            return
     colour = "bold red" if action == "halt" else "bold green"
     console.print(
         Text.assemble((action, colour), f" recorded: by {control.actor}: {control.reason}")
