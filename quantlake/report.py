@@ -89,18 +89,21 @@ def print_status(console: Console, status: pl.DataFrame, *, snapshot: int) -> No
 
 
 def print_batches(console: Console, batches: pl.DataFrame) -> None:
-    """Print the latest ingested batches and their validation status."""
-    columns = ("source", "batch", "ingested (UTC)", "last session", "rows", "quarantined")
-    table = grid("Latest batches", (*columns, "validation"), right=("rows", "quarantined"))
+    """Print the latest ingested batches and their validation status (batch ids name their
+    source and are never cut)."""
+    table = grid("Latest batches (rows: in / quarantined)", ())
+    table.add_column("batch", no_wrap=True)
+    table.add_column("to session", no_wrap=True)
+    table.add_column("rows", justify="right", no_wrap=True)
+    table.add_column("checks", no_wrap=True)
+    table.add_column("ingested (UTC)")
     for b in batches.iter_rows(named=True):
         style = "green" if b["status"] == "passed" else "bold red"
         table.add_row(
-            cell(b["source"]),
             cell(b["batch_id"]),
-            b["ingested_at"].strftime("%Y-%m-%d %H:%M"),
             cell(b["last_session"]),
-            f"{b['rows_in']:,}",
-            f"{b['rows_quarantined']:,}",
+            f"{b['rows_in']:,} / {b['rows_quarantined']:,}",
             cell(b["status"], style),
+            b["ingested_at"].strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)

@@ -61,8 +61,20 @@ def test_status_shows_a_drawdown_halt_with_why_who_and_when(
         state_row("active", run_id="run-a", at=T0 - dt.timedelta(days=1)),
         state_row("halted", run_id="run-b", at=T0, triggers="drawdown", reasons=reasons),
     ])  # fmt: skip
+    batch = {
+        "batch_id": "simulator-7bf193507837bfff",
+        "source": "simulator",
+        "ingested_at": T0,
+        "last_session": dt.date(2026, 11, 23),
+        "rows_in": 1860,
+        "rows_quarantined": 194,
+        "status": "failed",
+    }
+    add(lake, schemas.BATCHES, [batch])
     result = cli("status", data_dir=tmp_path, width=width)
     assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if batch["batch_id"] in line)
+    assert "2026-11-23" in row and "1,860 / 194" in row and "failed" in row
     text = said(result)
     assert "state HALTED since 2026-11-24 01:00 UTC" in text
     assert f"why {reasons}" in text
