@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 QUANTLAKE = str(Path(sys.executable).parent / "quantlake")
 
 
@@ -39,10 +41,11 @@ def one_run(data_dir: Path) -> dict[str, float]:
     return {**timings, "stages total": sum(timings.values()), "process wall": wall}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Time ``quantlake run`` cold and rerun, ``--repeat`` times; print the median per stage."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     cold: list[dict[str, float]] = []
     warm: list[dict[str, float]] = []
     for i in range(args.repeat):
@@ -65,6 +68,11 @@ def main() -> None:
             f"{stage:<14}{statistics.median(r[stage] for r in cold):>24.1f}"
             f"{statistics.median(r[stage] for r in warm):>28.1f}"
         )
+
+
+@pytest.mark.benchmark
+def test_run_benchmark() -> None:
+    main(["--repeat", "1"])  # one cold run and its rerun: the figures, not a median
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
 from flows.brokers.paper import PaperBroker, submission_session
 from flows.trade.flow import plan, risk_check
@@ -193,12 +194,13 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Seed the lakehouse, time ``--runs`` rebalances; print p50/p99 per phase."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--symbols", type=int, default=500)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--top-k", type=int, default=50)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     sessions = calendar.sessions(START, START + dt.timedelta(days=400))[: 60 + args.runs]
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["QUANTLAKE_DATA_DIR"] = str(Path(tmp) / "data")
@@ -224,6 +226,14 @@ def main() -> None:
     values = [t * 1e3 for t in pure]
     print(f"{'pure':<10}{pct(values, 50):>10.1f}{pct(values, 99):>10.1f}  (targets, orders and")
     print("          risk checks in memory: the part that is not lakehouse I/O)")
+
+
+@pytest.mark.benchmark
+def test_trade_benchmark(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # main() points QUANTLAKE_DATA_DIR at its temporary folder: setting it here first makes
+    # monkeypatch restore the variable after the test.
+    monkeypatch.setenv("QUANTLAKE_DATA_DIR", str(tmp_path))
+    main(["--runs", "10"])
 
 
 if __name__ == "__main__":
