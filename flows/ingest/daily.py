@@ -28,7 +28,6 @@ from flows.ingest.daily_summary import ingest_summary as _summary
 from flows.sources.base import SourceBatch, SourceError
 from flows.sources.select import build_source
 from quantlake.settings import Settings, load_settings
-from quantlake.settings.sources import validation_settings
 from validations.result import ValidationOutcome
 from warehouse import calendar, schemas
 from warehouse.lake import Lakehouse, Transaction
@@ -120,7 +119,7 @@ def validate(
     """
     from validations.validate import validate_bars
 
-    contract = validation_settings(settings)
+    contract = settings.validation
     return validate_bars(
         raw,
         today=calendar.last_completed_session(now, exchange=settings.exchange),

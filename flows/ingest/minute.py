@@ -26,7 +26,6 @@ from flows.sources.base import SourceError
 from flows.sources.minute_bars import MinuteBatch
 from flows.sources.minute_select import build_minute_source, minute_settings
 from quantlake.settings import Settings, load_settings
-from quantlake.settings.sources import validation_settings
 from validations.minute_bars import SUITE
 from validations.result import ValidationOutcome
 from warehouse.lake import Lakehouse
@@ -120,7 +119,7 @@ def validate_minutes(
     return validate_minute_bars(
         raw,
         now=now,
-        symbol_patterns=validation_settings(settings).symbol_patterns,
+        symbol_patterns=settings.validation.symbol_patterns,
         max_jump=minute_settings(settings).max_jump,
         exchange=settings.exchange,
         max_quarantine_fraction=settings.gates.max_quarantine_fraction,

@@ -26,6 +26,7 @@ from quantlake.settings.sources import (
     MinuteSettings,
     NewsSettings,
     SimulatorSettings,
+    ValidationSettings,
 )
 from quantlake.settings.trading import (
     GateSettings,
@@ -50,6 +51,7 @@ __all__ = [
     "SimulatorSettings",
     "SourceName",
     "StrategySettings",
+    "ValidationSettings",
     "load_settings",
 ]
 
@@ -91,6 +93,7 @@ class Settings(BaseSettings):
     macro: MacroSettings = MacroSettings()
     news: NewsSettings = NewsSettings()
     minute: MinuteSettings | None = None
+    validation: ValidationSettings = ValidationSettings()
     freshness: FreshnessSettings = FreshnessSettings()  # flows/quality/freshness.py
 
     @field_validator("data_dir", mode="after")

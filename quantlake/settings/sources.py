@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from quantlake.settings.base import _Frozen, _zone
 
@@ -290,23 +289,3 @@ class ValidationSettings(_Frozen):
     def symbol_pattern(self, asset_class: AssetClassName) -> str:
         """Return the pattern symbols of ``asset_class`` must match."""
         return self.symbol_patterns[asset_class]
-
-
-class _ValidationEnv(BaseSettings):
-    """Reads the validation group alone, for a Settings object that does not carry it."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="QUANTLAKE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
-    )
-
-    validation: ValidationSettings = ValidationSettings()
-
-
-def validation_settings(settings: object) -> ValidationSettings:
-    """Return the run's validation group (QUANTLAKE_VALIDATION__*).
-
-    Read from ``settings.validation`` where the root Settings declares the group, else from the
-    environment and .env under the same names.
-    """
-    group = getattr(settings, "validation", None)
-    return group if isinstance(group, ValidationSettings) else _ValidationEnv().validation

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from quantlake.settings import Settings
-from quantlake.settings.sources import ValidationSettings, validation_settings
+from quantlake.settings import Settings, ValidationSettings
 
 
 def test_the_environment_sets_the_group(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -14,7 +13,7 @@ def test_the_environment_sets_the_group(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(
         "QUANTLAKE_VALIDATION__SYMBOL_PATTERNS", '{"us_equity": "^[A-Z]{1,5}$", "crypto": "^X$"}'
     )
-    group = validation_settings(Settings())
+    group = Settings().validation
     assert group.stale_run_bars == 9
     assert group.symbol_pattern("us_equity") == "^[A-Z]{1,5}$"
 
