@@ -7,7 +7,7 @@ Daily: the real 100-symbol Yahoo file (293,296 bars) through the daily path of
 flows/ingest/daily.py (flows/ingest/curate.py, validations/validate.py, the flow's own commit
 helpers).
 Minute: the real intraday files (3 ETFs, 3 BTC pairs) replicated under renamed symbols (DBB,
-DBB_2, ...) to at least ``--minute-rows`` bars, through flows/ingest/minute_rows.py,
+DBB2, ...) to at least ``--minute-rows`` bars, through flows/ingest/minute_rows.py,
 validations/minute_bars_validate.py and flows/ingest/minute_commit.py. Each on a fresh lakehouse,
 with GX storing results and Data Docs in a file context as the flows do:
 
@@ -160,7 +160,7 @@ def minute_bars(shared: Path, rows: int) -> pl.DataFrame:
     real = source.fetch(start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), end=NOW).bars
     copies = math.ceil(rows / real.height)
     renamed = [
-        real.with_columns(symbol=pl.col("symbol") + ("" if i == 0 else f"_{i + 1}"))
+        real.with_columns(symbol=pl.col("symbol") + ("" if i == 0 else f"{i + 1}"))
         for i in range(copies)
     ]
     return pl.concat(renamed)
