@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# README command two (and CI): install, lint, then run the whole test suite.
+# README command two (and CI): install, lint, then run the whole test suite on two workers.
 # Benchmarks are not tests: run them with `.venv/bin/pytest tests/benchmarks -m benchmark -s`.
+# QUANTLAKE_TEST_WORKERS overrides the worker count (0 runs the suite in this process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "==> ruff"
 .venv/bin/ruff check .
-echo "==> pytest"
-exec .venv/bin/pytest tests -m "not benchmark" "$@"
+# Two workers at most: the integration tests start servers and child processes of their own,
+# and a machine with more cores usually runs more than one suite. tests/conftest.py groups the
+# tests that must share a worker and orders the work (hence --no-loadscope-reorder).
+cores="$(nproc 2>/dev/null || echo 1)"
+workers="${QUANTLAKE_TEST_WORKERS:-$((cores < 2 ? cores : 2))}"
+echo "==> pytest ($workers workers)"
+exec .venv/bin/pytest tests -m "not benchmark" -n "$workers" --dist loadgroup \
+  --no-loadscope-reorder --durations=25 "$@"
