@@ -8,10 +8,11 @@ bash scripts/setup.sh
 echo "==> ruff"
 .venv/bin/ruff check .
 # Two workers at most: the integration tests start servers and child processes of their own,
-# and a machine with more cores usually runs more than one suite. tests/conftest.py groups the
-# tests that must share a worker and orders the work (hence --no-loadscope-reorder).
+# and a machine with more cores usually runs more than one suite. tests/conftest.py makes the
+# units of work (a module; the kill and serve tests together) and orders them, first the longest
+# (hence --no-loadscope-reorder).
 cores="$(nproc 2>/dev/null || echo 1)"
 workers="${QUANTLAKE_TEST_WORKERS:-$((cores < 2 ? cores : 2))}"
 echo "==> pytest ($workers workers)"
-exec .venv/bin/pytest tests -m "not benchmark" -n "$workers" --dist loadgroup \
+exec .venv/bin/pytest tests -m "not benchmark" -n "$workers" --dist loadscope \
   --no-loadscope-reorder --durations=25 "$@"

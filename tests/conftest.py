@@ -1,5 +1,5 @@
 """Fixtures shared by every tier: a temporary lakehouse and the shared market data folder; how
-the suite is split between xdist workers (scripts/test.sh runs it with -n 2 --dist loadgroup)."""
+the suite is split between xdist workers (scripts/test.sh runs it with -n 2 --dist loadscope)."""
 
 from __future__ import annotations
 
@@ -18,18 +18,16 @@ hypothesis_settings.register_profile("quantlake", deadline=None)
 hypothesis_settings.load_profile("quantlake")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-TESTS = Path(__file__).resolve().parent
 
-# Tests that time process kills against a clean run, or start a whole served stack: one xdist
-# group, so none of them runs beside another of them (a second kill test or the five served
-# processes would skew the timing the kill tests aim at). The group goes first: it is the
-# longest unit of work, and the other worker takes everything else meanwhile.
+# Tests that time process kills against a clean run, or start a whole served stack: one unit of
+# xdist work, so none of them runs beside another of them (a second kill test or the five served
+# processes would skew the timing the kill tests aim at). It goes first: it is the longest unit,
+# and the other worker takes everything else meanwhile.
 ALONE = (
-    "integration/test_ingest_kill.py",
-    "integration/test_trade_kill.py",
-    "integration/test_serve.py",
+    "tests/integration/test_ingest_kill.py",
+    "tests/integration/test_trade_kill.py",
+    "tests/integration/test_serve.py",
 )
-ALONE_GROUP = "alone"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,35 +63,29 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def module_scoped(item: pytest.Item) -> bool:
-    """Say whether the test uses a fixture built once per module (or class)."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(
-        defs[-1].scope in ("module", "class", "package") for defs in info.name2fixturedefs.values()
-    )
+def work_unit(nodeid: str) -> str:
+    """Return the xdist unit of work of a test: its module (module-scoped fixtures are built
+    once, tests that follow one another in a module still do), or "alone" for ALONE."""
+    module = nodeid.split("::", 1)[0]
+    return "alone" if module in ALONE else module
 
 
-def xdist_group(item: pytest.Item) -> str | None:
-    """Return the xdist group of a test: its module's when it shares a module-scoped fixture
-    (so the fixture is built on one worker only, and tests that rely on running after one
-    another in their module still do); None lets the test go to whichever worker is free."""
-    path = item.path.resolve()
-    if not path.is_relative_to(TESTS):
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent without pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Schedule --dist loadscope by work_unit (xdist's loadgroup marks do nothing under
+    pytest 9.2: it tags node ids through an attribute pytest no longer reads)."""
+    if config.getvalue("dist") != "loadscope":
         return None
-    module = path.relative_to(TESTS).as_posix()
-    if module in ALONE:
-        return ALONE_GROUP
-    return module if module_scoped(item) else None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return WorkUnitScheduling(config, log)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test with its xdist group; put the ALONE group first."""
-    groups = {item: xdist_group(item) for item in items}
-    for item, group in groups.items():
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+    """Put the ALONE tests first (run with --no-loadscope-reorder, xdist keeps this order)."""
     # A stable sort: the rest keeps the collection order (integration modules, then unit).
-    items.sort(key=lambda item: groups[item] != ALONE_GROUP)
+    items.sort(key=lambda item: work_unit(item.nodeid) != "alone")
