@@ -19,20 +19,24 @@ from quantlake.cycle import CycleResult
 
 
 def ingest_table(ingest: Any) -> Table:
-    """Return a daily-bars ingest summary: rows loaded and quarantined, validation, paths."""
+    """Return a daily-bars ingest summary: received = passed + quarantined + skipped, paths."""
     rules = ", ".join(f"{n} {r}" for r, n in ingest.quarantined_by_rule.items()) or "none"
+    skipped = ", ".join(f"{n} {r}" for r, n in ingest.skipped_by_reason.items()) or "none"
     sessions = f"{ingest.first_session} .. {ingest.last_session}" if ingest.first_session else None
     rows = [
         ("source", ingest.source),
         ("status", ingest.status),
         ("batch", ingest.batch_id),
         ("sessions", sessions),
-        ("rows loaded", f"{ingest.rows_passed:,} of {ingest.rows_in:,}"),
+        ("rows received", f"{ingest.rows_received:,}"),
+        ("rows loaded", f"{ingest.rows_passed:,} passed to curated"),
         ("quarantined", f"{ingest.rows_quarantined:,} rows ({rules})"),
+        ("skipped", f"{ingest.rows_skipped:,} rows ({skipped})"),
         ("validation", ingest.validation),
         ("data docs", ingest.docs_path),
         ("quality report", ingest.quality_report),
     ]
+    rows += [("warning", f"{n:,} rows: {rule}") for rule, n in ingest.warnings.items() if n]
     rows += [("rejected input", r) for r in ingest.rejections]
     return kv_table("Ingest (Prefect)", rows)
 
