@@ -135,7 +135,7 @@ TRADING_RECONCILIATIONS = Dataset(
         ("broker", "VARCHAR"),
         ("reconciled_at", "TIMESTAMPTZ"),
         ("session", "DATE"),
-        ("kind", "VARCHAR"),  # position | order
+        ("kind", "VARCHAR"),  # position | order | summary (one per run: an empty book compares)
         ("subject", "VARCHAR"),  # the symbol or the client order id
         ("symbol", "VARCHAR"),
         ("platform_value", "VARCHAR"),  # quantity or status as the platform has it (null: none)
