@@ -24,7 +24,7 @@ from assets.features.compute import (
     point_in_time_bars,
 )
 from assets.features.provenance import with_curated_snapshot
-from assets.features.window import HISTORY_SESSIONS, history_start, sessions_after, sessions_before
+from assets.features.window import HISTORY_SESSIONS, label_rows, read_bars
 from assets.partitions import EXCHANGE, SESSIONS, session_of
 from assets.resources import LakehouseResource, ModelResource
 from assets.snapshots import last_change
@@ -85,16 +85,10 @@ def features(
     with lakehouse.open() as lake:
         read_at = lake.current_snapshot()
         curated_snapshot = last_change(lake, CURATED_BARS, as_of=read_at)
-        bars = lake.read(
-            CURATED_BARS,
-            where="session BETWEEN ? AND ?",
-            # Through h sessions after the range: its last labels need them (features do not
-            # read them: each row is computed from bars at or before its session).
-            params=[
-                history_start(first, exchange=EXCHANGE),
-                sessions_after(last, horizon, exchange=EXCHANGE),
-            ],
-            as_of=read_at,
+        # With the h bars after the range: its last labels need them (features do not read
+        # them: each row is computed from bars at or before its session).
+        bars = read_bars(
+            lake, first=first, last=last, horizon=horizon, exchange=EXCHANGE, as_of=read_at
         )
         in_range = pl.col("session").is_between(first, last)
         if bars.filter(in_range).is_empty():
@@ -102,13 +96,21 @@ def features(
                 f"no curated bars for sessions {first} .. {last}: ingest them first "
                 "(quantlake ingest), then materialize these partitions again"
             )
-        started = time.perf_counter()
         now = known_at(context)
+        if point_in_time_bars(bars.filter(in_range), known_at=now).is_empty():
+            raise dg.Failure(
+                f"none of the curated bars for sessions {first} .. {last} was known at "
+                f"{now.isoformat()} (the run's knowledge cut-off): they were ingested later. "
+                "Materialize with a later quantlake/as_of tag, or without it (now)"
+            )
+        started = time.perf_counter()
         frame = compute_features(bars.filter(pl.col("session") <= last), known_at=now)
         frame = frame.filter(in_range)
-        label_from = sessions_before(first, horizon, exchange=EXCHANGE)
-        label_frame = labels(point_in_time_bars(bars, known_at=now), horizon=horizon).filter(
-            pl.col("session").is_between(label_from, last)
+        label_frame = label_rows(
+            labels(point_in_time_bars(bars, known_at=now), horizon=horizon),
+            first=first,
+            last=last,
+            horizon=horizon,
         )
         seconds = time.perf_counter() - started
         stored = lake.read(

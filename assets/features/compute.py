@@ -7,6 +7,10 @@ the symbol's own bars (a halted symbol's window reaches further back in calendar
 feature is null during its warm-up (fewer bars than its lookback), never zero, and null where
 it is undefined (a zero-variance window, a zero range, a missing input in the window). The
 features are declared in ``assets/features/library`` (see ``registry.FEATURE_SPECS``).
+
+A feature's value at a row is a function of the symbol's last ``FEATURE_MEMORY[name]`` bars up
+to it (and their sessions), bit for bit: bars computed in one long range or cut anywhere give
+the same values wherever each row has that many bars before it in the input.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from assets.features.library.registry import (
     FEATURE_DOC,
     FEATURE_INPUTS,
     FEATURE_LOOKBACK,
+    FEATURE_MEMORY,
     bar_values,
 )
 from assets.features.library.spec import panel_of
@@ -32,6 +37,7 @@ __all__ = [
     "FEATURE_DOC",
     "FEATURE_INPUTS",
     "FEATURE_LOOKBACK",
+    "FEATURE_MEMORY",
     "compute_features",
     "labels",
     "null_share_after_warmup",
@@ -76,7 +82,8 @@ def compute_features(bars: pl.DataFrame, *, known_at: dt.datetime) -> pl.DataFra
     """Return (symbol, session, *FEATURE_COLUMNS) for every bar known at ``known_at``."""
     known = _known(bars, known_at=known_at)
     order = symbol_session_order(known)
-    values = bar_values(panel_of(known, rows=order.rows, offsets=order.offsets()))
+    panel = panel_of(known, rows=order.rows, offsets=order.offsets(), day=order.day)
+    values = bar_values(panel)
     values.update(cross_section_values(order.day, values))
     # pop: each array is freed once its column is built, so they are not all held twice.
     columns = [pl.Series(name, values.pop(name), nan_to_null=True) for name in FEATURE_COLUMNS]

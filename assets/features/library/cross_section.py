@@ -21,7 +21,8 @@ NAMES = (*(f"cs_rank_{n}" for n in RANKED), *(f"cs_z_{n}" for n in Z_SCORED))
 
 
 def specs(bar_specs: Mapping[str, FeatureSpec]) -> tuple[FeatureSpec, ...]:
-    """Return the cross-sectional specs; each inherits its base feature's inputs and lookback."""
+    """Return the cross-sectional specs; each inherits its base feature's inputs, lookback and
+    memory."""
     missing = sorted(set(RANKED + Z_SCORED) - set(bar_specs))
     if missing:
         raise ImportError(f"cross-sectional features need bar features {missing}: declare them")
@@ -32,7 +33,11 @@ def specs(bar_specs: Mapping[str, FeatureSpec]) -> tuple[FeatureSpec, ...]:
     )
     return tuple(
         FeatureSpec(
-            f"cs_{kind}_{name}", doc.format(name), bar_specs[name].inputs, bar_specs[name].lookback
+            f"cs_{kind}_{name}",
+            doc.format(name),
+            bar_specs[name].inputs,
+            bar_specs[name].lookback,
+            bar_specs[name].memory,
         )
         for kind, names, doc in (("rank", RANKED, rank_doc), ("z", Z_SCORED, z_doc))
         for name in names

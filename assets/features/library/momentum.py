@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from assets.features.library.spec import Family, FeatureSpec, Panel, Values, lag
-from assets.features.library.wilder import wilder_rsi_nb
+from assets.features.library.wilder import rsi_reach, wilder_rsi_nb
 
 RETURN_WINDOWS = (1, 5, 10, 20, 60, 120, 252)
 LOG_RETURN_WINDOWS = (1, 5, 20)
@@ -41,9 +41,11 @@ SPECS = (
     ),
     FeatureSpec(
         f"rsi_{RSI_PERIOD}",
-        f"Wilder's {RSI_PERIOD}-session relative strength index, 0..100 (50 when flat).",
+        f"Wilder's {RSI_PERIOD}-session relative strength index, 0..100 (50 when flat); "
+        "finite-memory smoothing.",
         ("close",),
         RSI_PERIOD + 1,
+        rsi_reach(RSI_PERIOD),
     ),
 )
 
@@ -56,7 +58,7 @@ def compute(panel: Panel) -> Mapping[str, Values]:
         **{f"ret_{k}": close / past[k] - 1.0 for k in RETURN_WINDOWS},
         **{f"log_ret_{k}": np.log(close / past[k]) for k in LOG_RETURN_WINDOWS},
         "mom_252_21": past[SKIP] / past[YEAR] - 1.0,
-        f"rsi_{RSI_PERIOD}": wilder_rsi_nb(close, panel.offsets, RSI_PERIOD),
+        f"rsi_{RSI_PERIOD}": wilder_rsi_nb(close, panel.offsets, panel.restart, RSI_PERIOD),
     }
 
 

@@ -20,6 +20,7 @@ FEATURE_SPECS: tuple[FeatureSpec, ...] = BAR_SPECS + CROSS_SECTION_SPECS
 FEATURE_DOC: dict[str, str] = {s.name: s.doc for s in FEATURE_SPECS}
 FEATURE_LOOKBACK: dict[str, int] = {s.name: s.lookback for s in FEATURE_SPECS}
 FEATURE_INPUTS: dict[str, tuple[str, ...]] = {s.name: s.inputs for s in FEATURE_SPECS}
+FEATURE_MEMORY: dict[str, int] = {s.name: s.memory for s in FEATURE_SPECS}
 
 _names = tuple(s.name for s in FEATURE_SPECS)
 if len(set(_names)) != len(_names) or _names != FEATURE_COLUMNS:

@@ -2,8 +2,13 @@
 
 Each kernel takes ``x`` (float64) and ``offsets`` (symbol ``g`` spans ``offsets[g]:offsets[g+1]``)
 and runs the symbols in parallel. A window value is NaN until the symbol has ``window`` bars and
-while the window holds a NaN. Running sums are recomputed from scratch every ``window`` bars, so
-rounding drift never builds up over a long history.
+while the window holds a NaN.
+
+Every window value is computed from that window's values alone, in the same order whatever came
+before it (sums are summed afresh for each row, not kept as a running add/subtract sum, whose
+rounding would depend on where the computation began): a session's value is the same bit for
+bit in a one-session read and in a long backfill. Rows are summed ``CHUNK`` at a time, one
+window position for all of them per step, so the independent sums vectorize.
 """
 
 from __future__ import annotations
@@ -11,20 +16,38 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+CHUNK = 64
+
 
 @njit(cache=True)
-def _sums(x: np.ndarray, lo: int, hi: int, anchor: float) -> tuple[float, float, float, int]:
-    s1 = s2 = s3 = 0.0
-    nans = 0
-    for j in range(lo, hi):
-        if np.isnan(x[j]):
-            nans += 1
-        else:
-            d = x[j] - anchor
-            s1 += d
-            s2 += d * d
-            s3 += d * d * d
-    return s1, s2, s3, nans
+def _window_sums(x: np.ndarray, t0: int, n: int, w: int, acc: np.ndarray) -> None:
+    # acc[k] = x[t0+k-w+1] + ... + x[t0+k], added oldest first from 0.0.
+    lo = t0 - w + 1
+    for k in range(n):
+        acc[k] = 0.0
+    for j in range(w):
+        for k in range(n):
+            acc[k] += x[lo + j + k]
+
+
+@njit(cache=True)
+def _sum_group(x: np.ndarray, start: int, end: int, w: int, out: np.ndarray) -> None:
+    acc = np.empty(CHUNK)
+    t0 = start + w - 1
+    while t0 < end:
+        n = min(CHUNK, end - t0)
+        _window_sums(x, t0, n, w, acc)
+        out[t0 : t0 + n] = acc[:n]
+        t0 += n
+
+
+@njit(cache=True, parallel=True)
+def rolling_sum_nb(x: np.ndarray, offsets: np.ndarray, window: int) -> np.ndarray:
+    """Return the sum of the last ``window`` values of each row's symbol (NaN if one is NaN)."""
+    out = np.full(x.shape[0], np.nan)
+    for g in prange(offsets.shape[0] - 1):
+        _sum_group(x, offsets[g], offsets[g + 1], window, out)
+    return out
 
 
 @njit(cache=True)
@@ -37,46 +60,42 @@ def _moments_group(
     m2: np.ndarray,
     m3: np.ndarray,
 ) -> None:
-    anchor = s1 = s2 = s3 = 0.0
-    nans = 0
-    changed = start  # last row whose value differs from the row before it
-    for i in range(start + 1, min(start + w - 1, end)):
-        if x[i] != x[i - 1]:
-            changed = i
-    renew = start + w - 1  # the next row whose window sums are recomputed from scratch
-    for i in range(start + w - 1, end):
-        if i > start and x[i] != x[i - 1]:
-            changed = i
-        lo = i - w + 1
-        if i == renew:
-            renew += w
-            anchor = x[lo] if not np.isnan(x[lo]) else 0.0
-            s1, s2, s3, nans = _sums(x, lo, i + 1, anchor)
-        else:
-            if np.isnan(x[lo - 1]):
-                nans -= 1
-            else:
-                d = x[lo - 1] - anchor
-                s1 -= d
-                s2 -= d * d
-                s3 -= d * d * d
-            if np.isnan(x[i]):
-                nans += 1
-            else:
-                d = x[i] - anchor
-                s1 += d
-                s2 += d * d
-                s3 += d * d * d
-        if nans:
-            continue
-        m = s1 / w
-        mean[i] = anchor + m
-        if changed <= lo:  # every value in the window is the same: exactly zero spread
-            m2[i] = 0.0
-            m3[i] = 0.0
-        else:
-            m2[i] = max(s2 - m * s1, 0.0)
-            m3[i] = s3 - 3.0 * m * s2 + 2.0 * w * m * m * m
+    # run[i]: how many values before row i equal it without a break (so a window of w equal
+    # values has exactly zero spread, not the rounding of mean(x) - x).
+    run = np.zeros(end - start, dtype=np.int64)
+    for i in range(start + 1, end):
+        if x[i] == x[i - 1]:
+            run[i - start] = run[i - start - 1] + 1
+    mu = np.empty(CHUNK)
+    s2 = np.empty(CHUNK)
+    s3 = np.empty(CHUNK)
+    t0 = start + w - 1
+    while t0 < end:
+        n = min(CHUNK, end - t0)
+        lo = t0 - w + 1
+        # Deviations from the window's first value (exact for nearby values), then from their
+        # mean: a level of 1e9 costs no digits of the spread.
+        for k in range(n):
+            mu[k] = 0.0
+            s2[k] = 0.0
+            s3[k] = 0.0
+        for j in range(w):
+            for k in range(n):
+                mu[k] += x[lo + j + k] - x[lo + k]
+        for k in range(n):
+            mu[k] /= w
+        for j in range(w):
+            for k in range(n):
+                d = (x[lo + j + k] - x[lo + k]) - mu[k]
+                s2[k] += d * d
+                s3[k] += d * d * d
+        for k in range(n):
+            t = t0 + k
+            if run[t - start] >= w - 1:  # every value in the window is the same
+                mean[t], m2[t], m3[t] = x[t], 0.0, 0.0
+            elif not np.isnan(mu[k]):
+                mean[t], m2[t], m3[t] = x[t - w + 1] + mu[k], s2[k], s3[k]
+        t0 += n
 
 
 @njit(cache=True, parallel=True)
@@ -85,8 +104,10 @@ def rolling_moments_nb(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the window mean and the sums of squared and cubed deviations from it.
 
-    The spread sums are exactly 0 when all ``window`` values are equal, so "zero variance"
-    can be tested with ``== 0`` rather than a tolerance.
+    Two passes over each window (its mean, then the deviations from it), both relative to the
+    window's first value. The spread sums are
+    exactly 0 when all ``window`` values are equal, so "zero variance" can be tested with
+    ``== 0`` rather than a tolerance.
     """
     mean = np.full(x.shape[0], np.nan)
     m2 = np.full(x.shape[0], np.nan)
@@ -94,38 +115,6 @@ def rolling_moments_nb(
     for g in prange(offsets.shape[0] - 1):
         _moments_group(x, offsets[g], offsets[g + 1], window, mean, m2, m3)
     return mean, m2, m3
-
-
-@njit(cache=True)
-def _sum_group(x: np.ndarray, start: int, end: int, w: int, out: np.ndarray) -> None:
-    total = 0.0
-    nans = 0
-    renew = start + w - 1  # the next row whose window sum is recomputed from scratch
-    for i in range(start + w - 1, end):
-        lo = i - w + 1
-        if i == renew:
-            renew += w
-            total, _, _, nans = _sums(x, lo, i + 1, 0.0)
-        else:
-            if np.isnan(x[lo - 1]):
-                nans -= 1
-            else:
-                total -= x[lo - 1]
-            if np.isnan(x[i]):
-                nans += 1
-            else:
-                total += x[i]
-        if nans == 0:
-            out[i] = total
-
-
-@njit(cache=True, parallel=True)
-def rolling_sum_nb(x: np.ndarray, offsets: np.ndarray, window: int) -> np.ndarray:
-    """Return the sum of the last ``window`` values of each row's symbol."""
-    out = np.full(x.shape[0], np.nan)
-    for g in prange(offsets.shape[0] - 1):
-        _sum_group(x, offsets[g], offsets[g + 1], window, out)
-    return out
 
 
 @njit(cache=True)
@@ -207,36 +196,4 @@ def rolling_drawdown_nb(close: np.ndarray, offsets: np.ndarray, window: int) -> 
     out = np.full(close.shape[0], np.nan)
     for g in prange(offsets.shape[0] - 1):
         _drawdown_group(close, offsets[g], offsets[g + 1], window, out)
-    return out
-
-
-@njit(cache=True)
-def _ema_group(x: np.ndarray, start: int, end: int, span: int, out: np.ndarray) -> None:
-    first = start
-    while first < end and np.isnan(x[first]):
-        first += 1
-    if end - first < span:
-        return
-    value = 0.0
-    for j in range(first, first + span):
-        value += x[j]
-    value /= span
-    out[first + span - 1] = value
-    alpha = 2.0 / (span + 1.0)
-    for i in range(first + span, end):
-        value = alpha * x[i] + (1.0 - alpha) * value
-        out[i] = value
-
-
-@njit(cache=True, parallel=True)
-def ema_nb(x: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
-    """Return the exponential moving average with ``alpha = 2 / (span + 1)``, seeded with the
-    simple mean of the symbol's first ``span`` values (after any leading NaN run).
-
-    Recursive: the value at t depends on every bar since the seed, all at or before t. A NaN
-    after the seed makes every later value NaN.
-    """
-    out = np.full(x.shape[0], np.nan)
-    for g in prange(offsets.shape[0] - 1):
-        _ema_group(x, offsets[g], offsets[g + 1], span, out)
     return out

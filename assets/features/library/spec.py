@@ -9,23 +9,36 @@ import numpy as np
 import polars as pl
 from numba import njit
 
+from assets.features.library.smoothing import restarts_of
+
 ANNUALIZE = float(np.sqrt(252.0))
 BAR_INPUTS = ("open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """One feature: its column name, a one-line definition, the bar columns it reads and the
-    number of the symbol's own bars (t included) it needs before it has a value."""
+    """One feature: its column name, a one-line definition, the bar columns it reads, the
+    number of the symbol's own bars (t included) it needs before it has a value (``lookback``)
+    and the number its value at t can depend on at most (``memory``; 0: the lookback).
+
+    The memory exceeds the lookback only for the smoothed features (EMA, Wilder): their warm-up
+    ends early, but they keep remembering, up to ``memory`` bars (``smoothing.py``). A read
+    holding ``memory`` bars before a session gives that session's value bit for bit.
+    """
 
     name: str
     doc: str
     inputs: tuple[str, ...]
     lookback: int
+    memory: int = 0
 
     def __post_init__(self) -> None:
         if self.lookback < 1:
             raise ValueError(f"feature {self.name}: lookback must be at least 1 bar")
+        if self.memory == 0:
+            object.__setattr__(self, "memory", self.lookback)
+        if self.memory < self.lookback:
+            raise ValueError(f"feature {self.name}: memory must be at least its lookback")
         if not self.inputs or not set(self.inputs) <= set(BAR_INPUTS):
             raise ValueError(f"feature {self.name}: inputs must be among {BAR_INPUTS}")
 
@@ -35,7 +48,8 @@ class Panel:
     """All symbols' bars laid end to end, sorted by (symbol, session), as float64 arrays.
 
     Symbol ``g`` spans rows ``offsets[g]:offsets[g + 1]``; ``bar`` is each row's position within
-    its symbol (0 for the symbol's first bar). Missing values (a null open or volume) are NaN.
+    its symbol (0 for the symbol's first bar); ``restart`` marks the rows where the smoothing
+    restarts (``smoothing.restarts_of``). Missing values (a null open or volume) are NaN.
     """
 
     open: np.ndarray
@@ -45,6 +59,7 @@ class Panel:
     volume: np.ndarray
     offsets: np.ndarray
     bar: np.ndarray
+    restart: np.ndarray
 
 
 # A family's raw values: one float64 array per feature, aligned with the panel rows, NaN where
@@ -77,9 +92,12 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den != 0.0, num / den, np.nan)
 
 
-def panel_of(bars: pl.DataFrame, *, rows: np.ndarray, offsets: np.ndarray) -> Panel:
+def panel_of(
+    bars: pl.DataFrame, *, rows: np.ndarray, offsets: np.ndarray, day: np.ndarray
+) -> Panel:
     """Return the panel of ``bars`` taken in the order ``rows`` (sorted by symbol, session),
-    where symbol ``g`` spans sorted rows ``offsets[g]:offsets[g + 1]``."""
+    where symbol ``g`` spans sorted rows ``offsets[g]:offsets[g + 1]`` and ``day`` is each sorted
+    row's session as days since 1970."""
     sizes = np.diff(offsets)
     bar = np.arange(rows.shape[0], dtype=np.int64) - np.repeat(offsets[:-1], sizes)
 
@@ -94,6 +112,7 @@ def panel_of(bars: pl.DataFrame, *, rows: np.ndarray, offsets: np.ndarray) -> Pa
         column("volume"),
         offsets,
         bar,
+        restarts_of(day, bar),
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from assets.features.library.rolling import rolling_moments_nb, rolling_sum_nb
 from assets.features.library.spec import ANNUALIZE, Family, FeatureSpec, Panel, Values, lag
-from assets.features.library.wilder import wilder_atr_nb
+from assets.features.library.wilder import rsi_reach, wilder_atr_nb
 
 VOL_WINDOWS = (5, 20, 60)
 SKEW_WINDOWS = (20, 60)
@@ -43,9 +43,11 @@ SPECS = (
     ),
     FeatureSpec(
         f"atr_{ATR_PERIOD}",
-        f"Wilder's {ATR_PERIOD}-session average true range divided by the close.",
+        f"Wilder's {ATR_PERIOD}-session average true range divided by the close; "
+        "finite-memory smoothing.",
         ("high", "low", "close"),
         ATR_PERIOD + 1,
+        rsi_reach(ATR_PERIOD),  # true ranges read the previous close, as RSI's changes do
     ),
     *(
         FeatureSpec(
@@ -76,7 +78,7 @@ def compute(panel: Panel) -> Mapping[str, Values]:
     with np.errstate(invalid="ignore"):  # a negative GK mean (open outside the range): NaN
         gk_vol = np.sqrt(rolling_sum_nb(gk, offsets, RANGE_WINDOW) / RANGE_WINDOW)
     park = rolling_sum_nb(range_sq, offsets, RANGE_WINDOW) / (RANGE_WINDOW * 4.0 * math.log(2.0))
-    atr = wilder_atr_nb(panel.high, panel.low, close, offsets, ATR_PERIOD)
+    atr = wilder_atr_nb(panel.high, panel.low, close, offsets, panel.restart, ATR_PERIOD)
     return {
         **{f"vol_{k}": np.sqrt(moments[k][1] / (k - 1)) * ANNUALIZE for k in VOL_WINDOWS},
         f"parkinson_{RANGE_WINDOW}": np.sqrt(park) * ANNUALIZE,

@@ -1,8 +1,11 @@
-"""Numba kernels for Wilder's recursive indicators: RSI, ATR and ADX.
+"""Wilder's indicators: RSI, ATR and ADX, from Wilder's average with finite memory.
 
-Inputs are symbols laid end to end (see ``Panel``); each symbol restarts the recursion. Wilder
-seeds each average with the simple mean of the first ``period`` values and then smooths with
-``avg = (avg * (period - 1) + x) / period``. Warm-up rows are NaN.
+Inputs are symbols laid end to end (see ``Panel``); each symbol restarts. Wilder seeds each
+average with the simple mean of the first ``period`` values and then smooths with weight
+``1 / period``; here that average has finite memory (``smoothing.py``), so a value is the same
+bit for bit however the computation's range is cut. ADX's running sums of TR, +DM and -DM are
+kept as averages (``period`` times smaller): DI and DX are ratios of them, so the scale cancels.
+Warm-up rows are NaN.
 """
 
 from __future__ import annotations
@@ -10,138 +13,101 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-
-@njit(cache=True)
-def _rsi_value_nb(avg_gain: float, avg_loss: float) -> float:
-    if avg_loss == 0.0:
-        # No losses: 100 when prices rose, the neutral 50 when they did not move at all.
-        return 100.0 if avg_gain > 0.0 else 50.0
-    return 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+from assets.features.library.smoothing import reach_of, wilder_nb, wilder_settle
 
 
-@njit(cache=True)
-def _rsi_group(close: np.ndarray, start: int, end: int, period: int, out: np.ndarray) -> None:
-    if end - start <= period:
-        return
-    avg_gain = 0.0
-    avg_loss = 0.0
-    for i in range(start + 1, start + period + 1):
-        change = close[i] - close[i - 1]
-        if change > 0.0:
-            avg_gain += change
-        else:
-            avg_loss -= change
-    avg_gain /= period
-    avg_loss /= period
-    out[start + period] = _rsi_value_nb(avg_gain, avg_loss)
-    for i in range(start + period + 1, end):
-        change = close[i] - close[i - 1]
-        gain = change if change > 0.0 else 0.0
-        loss = -change if change < 0.0 else 0.0
-        avg_gain = (avg_gain * (period - 1) + gain) / period
-        avg_loss = (avg_loss * (period - 1) + loss) / period
-        out[i] = _rsi_value_nb(avg_gain, avg_loss)
+def rsi_reach(period: int) -> int:
+    """Return the bars (t included) RSI depends on at most: closes for the changes, smoothed."""
+    return reach_of(wilder_settle(period), input_reach=2)
+
+
+def adx_reach(period: int) -> int:
+    """Return the bars (t included) ADX depends on at most: DX is smoothed once more."""
+    return reach_of(wilder_settle(period), input_reach=rsi_reach(period))
 
 
 @njit(cache=True, parallel=True)
-def wilder_rsi_nb(close: np.ndarray, offsets: np.ndarray, period: int) -> np.ndarray:
-    """Return Wilder's RSI (0..100); the first value of a symbol is at its bar ``period``."""
-    out = np.full(close.shape[0], np.nan)
+def _changes_nb(close: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    gain = np.full(close.shape[0], np.nan)
+    loss = np.full(close.shape[0], np.nan)
     for g in prange(offsets.shape[0] - 1):
-        _rsi_group(close, offsets[g], offsets[g + 1], period, out)
-    return out
+        for i in range(offsets[g] + 1, offsets[g + 1]):
+            change = close[i] - close[i - 1]
+            gain[i] = change if change > 0.0 else 0.0
+            loss[i] = -change if change < 0.0 else 0.0
+    return gain, loss
 
 
-@njit(cache=True)
-def _true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray, i: int) -> float:
-    prev = close[i - 1]
-    return max(high[i] - low[i], abs(high[i] - prev), abs(low[i] - prev))
-
-
-@njit(cache=True, parallel=True)
-def wilder_atr_nb(
-    high: np.ndarray, low: np.ndarray, close: np.ndarray, offsets: np.ndarray, period: int
+def wilder_rsi_nb(
+    close: np.ndarray, offsets: np.ndarray, restart: np.ndarray, period: int
 ) -> np.ndarray:
-    """Return Wilder's average true range; the first value of a symbol is at its bar ``period``
-    (the mean of the true ranges of bars 1..period: bar 0 has no previous close)."""
-    out = np.full(close.shape[0], np.nan)
+    """Return Wilder's RSI (0..100); the first value of a symbol is at its bar ``period``.
+
+    100 when there were no losses but gains, the neutral 50 when the close did not move at all.
+    """
+    gain, loss = _changes_nb(close, offsets)
+    avg_gain = wilder_nb(gain, offsets, restart, period)
+    avg_loss = wilder_nb(loss, offsets, restart, period)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rsi = 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+    flat = np.where(avg_gain > 0.0, 100.0, 50.0)
+    return np.where(avg_loss == 0.0, flat, rsi)
+
+
+@njit(cache=True, parallel=True)
+def _directional_nb(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the true range, +DM and -DM of each row (NaN at a symbol's first bar)."""
+    tr = np.full(close.shape[0], np.nan)
+    plus = np.full(close.shape[0], np.nan)
+    minus = np.full(close.shape[0], np.nan)
     for g in prange(offsets.shape[0] - 1):
-        start, end = offsets[g], offsets[g + 1]
-        if end - start <= period:
-            continue
-        atr = 0.0
-        for i in range(start + 1, start + period + 1):
-            atr += _true_range(high, low, close, i)
-        atr /= period
-        out[start + period] = atr
-        for i in range(start + period + 1, end):
-            atr = (atr * (period - 1) + _true_range(high, low, close, i)) / period
-            out[i] = atr
-    return out
+        for i in range(offsets[g] + 1, offsets[g + 1]):
+            prev = close[i - 1]
+            tr[i] = max(high[i] - low[i], abs(high[i] - prev), abs(low[i] - prev))
+            up = high[i] - high[i - 1]
+            down = low[i - 1] - low[i]
+            plus[i] = up if up > down and up > 0.0 else 0.0
+            minus[i] = down if down > up and down > 0.0 else 0.0
+    return tr, plus, minus
 
 
-@njit(cache=True)
-def _directional(high: np.ndarray, low: np.ndarray, i: int) -> tuple[float, float]:
-    up = high[i] - high[i - 1]
-    down = low[i - 1] - low[i]
-    plus = up if up > down and up > 0.0 else 0.0
-    minus = down if down > up and down > 0.0 else 0.0
-    return plus, minus
-
-
-@njit(cache=True)
-def _adx_group(
+def wilder_atr_nb(
     high: np.ndarray,
     low: np.ndarray,
     close: np.ndarray,
-    start: int,
-    end: int,
-    p: int,
-    adx: np.ndarray,
-    di_diff: np.ndarray,
-) -> None:
-    if end - start <= p:
-        return
-    tr_sum = plus_sum = minus_sum = dx_sum = 0.0
-    value = 0.0
-    for i in range(start + 1, end):
-        plus, minus = _directional(high, low, i)
-        tr = _true_range(high, low, close, i)
-        if i <= start + p:  # Wilder's first sums: plain totals of bars 1..p
-            tr_sum, plus_sum, minus_sum = tr_sum + tr, plus_sum + plus, minus_sum + minus
-        else:
-            tr_sum = tr_sum - tr_sum / p + tr
-            plus_sum = plus_sum - plus_sum / p + plus
-            minus_sum = minus_sum - minus_sum / p + minus
-        if i < start + p:
-            continue
-        if tr_sum > 0.0:
-            di_diff[i] = (plus_sum - minus_sum) / tr_sum
-        both = plus_sum + minus_sum
-        dx = 100.0 * abs(plus_sum - minus_sum) / both if both > 0.0 else 0.0
-        if i < start + 2 * p - 1:
-            dx_sum += dx
-        elif i == start + 2 * p - 1:
-            value = (dx_sum + dx) / p
-            adx[i] = value
-        else:
-            value = (value * (p - 1) + dx) / p
-            adx[i] = value
+    offsets: np.ndarray,
+    restart: np.ndarray,
+    period: int,
+) -> np.ndarray:
+    """Return Wilder's average true range; the first value of a symbol is at its bar ``period``
+    (the mean of the true ranges of bars 1..period: bar 0 has no previous close)."""
+    tr, _, _ = _directional_nb(high, low, close, offsets)
+    return wilder_nb(tr, offsets, restart, period)
 
 
-@njit(cache=True, parallel=True)
 def wilder_adx_nb(
-    high: np.ndarray, low: np.ndarray, close: np.ndarray, offsets: np.ndarray, period: int
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    offsets: np.ndarray,
+    restart: np.ndarray,
+    period: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return Wilder's ADX (0..100) and (+DI - -DI) / 100.
 
     +DM is the rise of the high when it beats the fall of the low (else 0), -DM the converse;
-    TR, +DM and -DM are smoothed as Wilder's running sums from bar ``period``, DX is
+    TR, +DM and -DM are Wilder-averaged from bar ``period``, DX is
     ``100 |+DM - -DM| / (+DM + -DM)`` (0 when there was no directional move at all), and ADX is
-    the mean of the first ``period`` DX values (first at bar ``2 period - 1``), then smoothed.
+    Wilder's average of DX (first at bar ``2 period - 1``). (+DI - -DI) is null when TR is 0.
     """
-    adx = np.full(close.shape[0], np.nan)
-    di_diff = np.full(close.shape[0], np.nan)
-    for g in prange(offsets.shape[0] - 1):
-        _adx_group(high, low, close, offsets[g], offsets[g + 1], period, adx, di_diff)
-    return adx, di_diff
+    tr, plus, minus = (
+        wilder_nb(x, offsets, restart, period) for x in _directional_nb(high, low, close, offsets)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        di_diff = np.where(tr > 0.0, (plus - minus) / tr, np.nan)
+        both = plus + minus
+        dx = np.where(both > 0.0, 100.0 * np.abs(plus - minus) / both, 0.0)
+    dx[np.isnan(tr)] = np.nan
+    return wilder_nb(dx, offsets, restart, period), di_diff

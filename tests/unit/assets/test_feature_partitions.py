@@ -1,5 +1,6 @@
-"""Features partitioned on exchange sessions: a partition computed alone agrees with a backfill,
-a new session computes only its partition, and changed history marks its sessions dirty."""
+"""Features partitioned on exchange sessions: partitions computed alone or in arbitrary ranges
+equal a backfill bit for bit, a new session computes only its partition, and changed history
+marks its sessions dirty."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from warehouse.lake import Lakehouse
 from warehouse.schemas import CURATED_BARS, FEATURE_COLUMNS, FEATURES, LABELS
 
 MODEL = {"horizon": 5, "train_sessions": 252, "test_sessions": 63, "seed": 0}
-N_SYMBOLS, N_SESSIONS = 8, HISTORY_SESSIONS + 60
+N_SYMBOLS, N_SESSIONS = 6, HISTORY_SESSIONS + 150
+HALTED, HALT = "R003", (800, 899)  # a symbol without bars for 100 sessions
 
 
 def _materialize(root: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
@@ -47,7 +49,9 @@ def _materialize(root: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
 
 @pytest.fixture
 def bars() -> pl.DataFrame:
-    return reversal_bars(n_symbols=N_SYMBOLS, n_sessions=N_SESSIONS, seed=11)
+    bars = reversal_bars(n_symbols=N_SYMBOLS, n_sessions=N_SESSIONS, seed=11)
+    index = pl.col("session").rank("dense").over("symbol") - 1
+    return bars.filter(~((pl.col("symbol") == HALTED) & index.is_between(*HALT)))
 
 
 def _load(root: Path, bars: pl.DataFrame) -> None:
@@ -55,7 +59,7 @@ def _load(root: Path, bars: pl.DataFrame) -> None:
         txn.merge(CURATED_BARS, bars)
 
 
-def test_a_session_computed_alone_agrees_with_a_backfill_and_reads_only_its_history(
+def test_sessions_computed_alone_or_in_any_range_equal_a_backfill_bit_for_bit(
     tmp_path: Path, bars: pl.DataFrame
 ) -> None:
     days = bars.get_column("session").unique().sort().to_list()
@@ -63,15 +67,20 @@ def test_a_session_computed_alone_agrees_with_a_backfill_and_reads_only_its_hist
     _load(tmp_path / "daily", bars)
 
     whole = _materialize(tmp_path / "backfill", days[0], days[-1])
-    _materialize(tmp_path / "daily", days[0], days[-3])
-    alone = _materialize(tmp_path / "daily", days[-2], days[-2])
-    last = _materialize(tmp_path / "daily", days[-1], days[-1])
+    cuts = [0, 400, 401, 900, len(days) - 3, len(days) - 2, len(days) - 1, len(days)]
+    runs = [
+        _materialize(tmp_path / "daily", days[a], days[b - 1])
+        for a, b in zip(cuts, cuts[1:], strict=False)
+    ]
+    alone, last = runs[-2], runs[-1]
 
-    assert whole["partitions"] == N_SESSIONS and whole["rows_written"] == N_SYMBOLS * N_SESSIONS
+    n_rows = N_SYMBOLS * N_SESSIONS - (HALT[1] - HALT[0] + 1)
+    assert whole["partitions"] == N_SESSIONS and whole["rows_written"] == n_rows
     assert (alone["partitions"], alone["rows"], alone["sessions"]) == (1, N_SYMBOLS, 1)
     assert last["rows_written"] == N_SYMBOLS
-    # The lookback read: HISTORY_SESSIONS before the session, and nothing after it (the last
-    # session has no later bars for labels).
+    # The lookback read: HISTORY_SESSIONS bars of every symbol before the session, and nothing
+    # after it (the last session has no later bars for labels); the halted symbol's reach
+    # further back in time than HISTORY_SESSIONS sessions.
     assert last["bars_read"] == N_SYMBOLS * (HISTORY_SESSIONS + 1)
     with (
         Lakehouse(tmp_path / "backfill" / "lake") as a,
@@ -83,9 +92,9 @@ def test_a_session_computed_alone_agrees_with_a_backfill_and_reads_only_its_hist
             b.read(LABELS, order_by="symbol, session")
         )
     x, y = left.to_numpy(), right.to_numpy()
+    # Equal values, NaN (null) in the same places: no tolerance.
     assert np.array_equal(np.isnan(x), np.isnan(y))
-    # Running sums and infinite-memory smoothing (EMA, Wilder) differ only in rounding.
-    np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True)
+    assert (x[~np.isnan(x)] == y[~np.isnan(y)]).all()
 
 
 def test_a_new_session_and_a_rewritten_history_mark_exactly_their_sessions_dirty(

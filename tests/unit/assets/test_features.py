@@ -21,6 +21,11 @@ from warehouse.schemas import FEATURE_COLUMNS
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
 
+def _no_restart(*arrays: object) -> np.ndarray:
+    """Return restart flags for rows that all lie in one calendar block (no restart)."""
+    return np.zeros(sum(len(a) for a in arrays), dtype=np.bool_)
+
+
 def _assert_close(got: list[float | None], want: list[float | None], label: object) -> None:
     """Nulls exactly where the oracle has none, values equal to 1e-9 elsewhere."""
     assert [v is None for v in got] == [v is None for v in want], label
@@ -57,7 +62,7 @@ def test_rsi_kernel_matches_a_hand_computed_wilder_example() -> None:
     # Bar 4: gain (1*2+1)/3 = 1, loss (1/3*2+0)/3 = 2/9, RS 4.5, RSI 100-100/5.5.
     # Bar 5: gain (1*2+0)/3 = 2/3, loss (2/9*2+3)/3 = 31/27, RSI 100-100/(1+18/31).
     close = np.array([10.0, 11.0, 10.0, 12.0, 13.0, 10.0])
-    rsi = wilder_rsi_nb(close, np.array([0, 6], dtype=np.int64), 3)
+    rsi = wilder_rsi_nb(close, np.array([0, 6], dtype=np.int64), _no_restart(close), 3)
     assert np.isnan(rsi[:3]).all()
     assert rsi[3:] == pytest.approx([75.0, 100 - 100 / 5.5, 100 - 100 / (1 + 18 / 31)])
 
@@ -71,15 +76,19 @@ def test_rsi_kernel_matches_wilders_published_example() -> None:
              44.1783, 44.2181, 44.5672, 43.4205, 42.6628, 43.1314]  # fmt: skip
     published = [70.53, 66.32, 66.55, 69.41, 66.36, 57.97, 62.93, 63.26, 56.06, 62.38, 54.71,
                  50.42, 39.99, 41.46, 41.87, 45.46, 37.30, 33.08, 37.77]  # fmt: skip
-    rsi = wilder_rsi_nb(np.array(close), np.array([0, len(close)], dtype=np.int64), 14)
+    rsi = wilder_rsi_nb(
+        np.array(close), np.array([0, len(close)], dtype=np.int64), _no_restart(close), 14
+    )
     assert rsi[14:] == pytest.approx(published, abs=0.005)
 
 
 def test_rsi_kernel_restarts_at_each_group_offset() -> None:
     a = np.array([5.0, 6.0, 5.5, 7.0, 6.0, 6.5])
     b = np.array([100.0, 90.0, 95.0, 80.0, 85.0])
-    both = wilder_rsi_nb(np.concatenate([a, b]), np.array([0, 6, 11], dtype=np.int64), 3)
-    alone_b = wilder_rsi_nb(b, np.array([0, 5], dtype=np.int64), 3)
+    both = wilder_rsi_nb(
+        np.concatenate([a, b]), np.array([0, 6, 11], dtype=np.int64), _no_restart(a, b), 3
+    )
+    alone_b = wilder_rsi_nb(b, np.array([0, 5], dtype=np.int64), _no_restart(b), 3)
     np.testing.assert_array_equal(both[6:], alone_b)
 
 
@@ -145,6 +154,6 @@ def test_null_share_counts_only_rows_past_each_warm_up() -> None:
 def test_rsi_without_losses_is_100_and_without_moves_is_50() -> None:
     offsets = np.array([0, 6, 12], dtype=np.int64)
     close = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0] + [7.0] * 6)
-    rsi = wilder_rsi_nb(close, offsets, 3)
+    rsi = wilder_rsi_nb(close, offsets, _no_restart(close), 3)
     assert rsi[3:6].tolist() == [100.0] * 3
     assert rsi[9:12].tolist() == [50.0] * 3
