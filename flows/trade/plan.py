@@ -13,20 +13,13 @@ from flows.trade.gate import Gate
 from flows.trade.inputs import TradeInputs, portfolio_config, read_inputs
 from quantlake.settings import Settings
 from strategies.ids import client_order_id
+from strategies.orders import ORDER_SCHEMA as PLANNED_SCHEMA
 from strategies.orders import plan_orders
 from strategies.portfolio import Targets, build_targets
 from warehouse.lake import Lakehouse
 
-ORDER_SCHEMA = {
-    "symbol": pl.String,
-    "side": pl.String,
-    "qty": pl.Float64,
-    "price": pl.Float64,
-    "notional": pl.Float64,
-    "target_weight": pl.Float64,
-    "intent": pl.String,
-    "client_order_id": pl.String,
-}
+# What strategies/orders.py plans, plus the deterministic client order id.
+ORDER_SCHEMA = {**PLANNED_SCHEMA, "client_order_id": pl.String}
 
 
 @dataclass(frozen=True)
