@@ -69,8 +69,34 @@ class DailyRun:
         return [e for run in self.runs for e in run.get_asset_check_evaluations()]
 
 
-def _plan(settings: Settings, *, retrain: bool | None) -> tuple[dt.date, dt.date, str | None]:
-    """Return the session range to compute and why to retrain (None: no retrain)."""
+def _latest_known(lake: Lakehouse, *, at: int, as_of: dt.datetime) -> dt.date:
+    """Return the latest session of curated.bars known at ``as_of`` (knowledge_time), as the
+    features asset sees them; refuse when there is none, saying why."""
+    latest = lake.query(
+        f"SELECT max(session) FROM curated.bars AT (VERSION => {at}) WHERE knowledge_time <= ?",
+        [as_of],
+    ).item()
+    if latest is not None:
+        return latest
+    earliest = lake.query(
+        f"SELECT min(knowledge_time) FROM curated.bars AT (VERSION => {at})"
+    ).item()
+    if earliest is None:
+        raise DailyAssetsFailed("curated.bars is empty: run `quantlake ingest` first")
+    raise DailyAssetsFailed(
+        f"no curated bar was known at {as_of:%Y-%m-%d %H:%M} UTC: the lakehouse's bars were "
+        f"ingested at {earliest:%Y-%m-%d %H:%M} UTC or later (their knowledge_time), and the "
+        "features of a replayed time use only what was known then. Run without --now, replay "
+        "a later time, or load the bars into a new QUANTLAKE_DATA_DIR with `quantlake ingest "
+        "--now` (or `quantlake run --now`) at or before that time"
+    )
+
+
+def _plan(
+    settings: Settings, *, retrain: bool | None, as_of: dt.datetime
+) -> tuple[dt.date, dt.date, str | None]:
+    """Return the session range to compute and why to retrain (None: no retrain): up to the
+    latest session known at ``as_of``, never past it."""
     if settings.exchange != EXCHANGE:
         raise DailyAssetsFailed(
             f"features are partitioned on {EXCHANGE} sessions (assets/partitions.py) but "
@@ -80,10 +106,8 @@ def _plan(settings: Settings, *, retrain: bool | None) -> tuple[dt.date, dt.date
     with Lakehouse(settings.lake_dir, catalog=settings.catalog) as lake:
         at = lake.current_snapshot()
         dirty = dirty_sessions(lake, as_of=at)
-        latest = lake.query(f"SELECT max(session) FROM curated.bars AT (VERSION => {at})").item()
-        if latest is None:
-            raise DailyAssetsFailed("curated.bars is empty: run `quantlake ingest` first")
-        first = max(dirty[0] if dirty else latest, FIRST_SESSION)
+        latest = _latest_known(lake, at=at, as_of=as_of)
+        first = max(min(dirty[0], latest) if dirty else latest, FIRST_SESSION)
         if lake.query(f"SELECT count(*) FROM features.daily AT (VERSION => {at})").item() == 0:
             # A first run computes what the model and the checks need; Dagster records one
             # event per partition (~20-50 ms each here), so years of history are a backfill.
@@ -128,13 +152,17 @@ def materialize_daily(
     """Materialize the changed features partitions, the model when due, and the latest
     predictions, with their checks; raise unless every run succeeds.
 
-    ``retrain``: None retrains when due (settings.model.retrain_every_sessions), True always,
-    False only when no model exists. A failing blocking check (feature nulls, label leakage)
-    stops its run and raises; the warning checks are returned in the result.
+    ``as_of`` is the knowledge cut-off (a replay's ``--now``; None: now): only bars known then
+    are planned and read. ``retrain``: None retrains when due
+    (settings.model.retrain_every_sessions), True always, False only when no model exists. A
+    failing blocking check (feature nulls, label leakage) stops its run and raises; the warning
+    checks are returned in the result.
     """
-    first, last, reason = _plan(settings, retrain=retrain)
+    # One knowledge cut-off for the plan and every asset: what is planned is what they see.
+    as_of = as_of or dt.datetime.now(dt.UTC)
+    first, last, reason = _plan(settings, retrain=retrain, as_of=as_of)
     resources = build_resources(**options_from_settings(settings))
-    tags = {"quantlake/trigger": "cli", **({AS_OF_TAG: as_of.isoformat()} if as_of else {})}
+    tags = {"quantlake/trigger": "cli", AS_OF_TAG: as_of.isoformat()}
     # The console logger defaults to DEBUG; the run's events are in the instance regardless.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     features, model, predictions = DAILY_ASSETS

@@ -17,6 +17,7 @@ import dagster as dg
 import polars as pl
 
 from assets import keys
+from assets.features.assets import known_at
 from assets.features.compute import FEATURE_LOOKBACK
 from assets.features.context_assets import CONTEXT_LOOKBACK
 from assets.models.artifact import (
@@ -67,12 +68,35 @@ CONTEXT_TABLES: dict[str, Dataset] = {"macro": MACRO_FEATURES, "sentiment": SENT
 
 
 def _read_frame(
-    lake: Lakehouse, *, horizon: int, as_of: int, extra: tuple[str, ...]
+    lake: Lakehouse, *, horizon: int, as_of: int, extra: tuple[str, ...], through: dt.date
 ) -> pl.DataFrame:
-    features = lake.read(FEATURES, as_of=as_of)
-    labels = lake.read(LABELS, where="horizon = ?", params=[horizon], as_of=as_of)
-    context = {name: lake.read(CONTEXT_TABLES[name], as_of=as_of) for name in extra}
+    """Return the model frame of the sessions up to ``through``, with the labels known by then
+    (their forward session at or before it)."""
+    upto = {"where": "session <= ?", "params": [through], "as_of": as_of}
+    features = lake.read(FEATURES, **upto)
+    labels = lake.read(
+        LABELS,
+        where="horizon = ? AND label_session <= ?",
+        params=[horizon, through],
+        as_of=as_of,
+    )
+    context = {name: lake.read(CONTEXT_TABLES[name], **upto) for name in extra}
     return model_frame(features, labels, horizon=horizon, context=context)
+
+
+def _known_through(lake: Lakehouse, *, as_of: int, known_at: dt.datetime) -> dt.date:
+    """Return the latest curated session known at ``known_at``: a replay trains on no later."""
+    latest = lake.query(
+        f"SELECT max(session) FROM curated.bars AT (VERSION => {int(as_of)}) "
+        "WHERE knowledge_time <= ?",
+        [known_at],
+    ).item()
+    if latest is None:
+        raise dg.Failure(
+            f"no curated bar was known at {known_at.isoformat()} (the run's knowledge cut-off): "
+            "nothing to train on; materialize with a later quantlake/as_of tag, or without it"
+        )
+    return latest
 
 
 def _metadata(stored: pl.DataFrame, *, metric: str, champion: str | None) -> dict[str, Any]:
@@ -185,17 +209,25 @@ def _train_and_register(
     ),
     metadata={"table": MODELS.table, "config": "assets/models/config.toml"},
 )
-def model(lakehouse: LakehouseResource, model_settings: ModelResource) -> dg.MaterializeResult:
-    """Train each configured spec on the current features, register it and gate promotion."""
+def model(
+    context,  # noqa: ANN001 - Dagster rejects string annotations here
+    lakehouse: LakehouseResource,
+    model_settings: ModelResource,
+) -> dg.MaterializeResult:
+    """Train each configured spec on the features known at the run's knowledge cut-off (its
+    ``quantlake/as_of`` tag, else now), register it and gate promotion."""
     params = model_settings.params()
     config = load_config(Path(model_settings.config)) if model_settings.config else load_config()
     wf = config.walk_forward
     with lakehouse.open() as lake:
         read_at = lake.current_snapshot()
         extra = config.features.extra
-        context = [CONTEXT_TABLES[name] for name in extra]
-        data_snapshot = last_change(lake, FEATURES, LABELS, *context, as_of=read_at)
-        frame = _read_frame(lake, horizon=params.horizon, as_of=read_at, extra=extra)
+        tables = [CONTEXT_TABLES[name] for name in extra]
+        data_snapshot = last_change(lake, FEATURES, LABELS, *tables, as_of=read_at)
+        through = _known_through(lake, as_of=read_at, known_at=known_at(context))
+        frame = _read_frame(
+            lake, horizon=params.horizon, as_of=read_at, extra=extra, through=through
+        )
         plan = plan_walk_forward(frame, params=params, folds=wf.folds, window=wf.window)
         names = feature_names(extra)
         feature_set = feature_set_hash(names, {**FEATURE_LOOKBACK, **CONTEXT_LOOKBACK})
