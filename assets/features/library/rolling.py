@@ -4,11 +4,13 @@ Each kernel takes ``x`` (float64) and ``offsets`` (symbol ``g`` spans ``offsets[
 and runs the symbols in parallel. A window value is NaN until the symbol has ``window`` bars and
 while the window holds a NaN.
 
-Every window value is computed from that window's values alone, in the same order whatever came
-before it (sums are summed afresh for each row, not kept as a running add/subtract sum, whose
-rounding would depend on where the computation began): a session's value is the same bit for
-bit in a one-session read and in a long backfill. Rows are summed ``CHUNK`` at a time, one
-window position for all of them per step, so the independent sums vectorize.
+Every window value is computed from that window's values alone, in the same operations whatever
+came before it (sums are summed afresh for each row, not kept as a running add/subtract sum,
+whose rounding would depend on where the computation began): a session's value is the same bit
+for bit in a one-session read and in a long backfill. Rows are summed ``CHUNK`` at a time, one
+window position for all of them per step, so the independent sums vectorize; a symbol's last
+chunk overlaps the one before (its rows are computed twice, the same way), and a symbol with
+fewer rows is copied into a zero-padded chunk.
 """
 
 from __future__ import annotations
@@ -20,34 +22,101 @@ CHUNK = 64
 
 
 @njit(cache=True)
-def _window_sums(x: np.ndarray, t0: int, n: int, w: int, acc: np.ndarray) -> None:
-    # acc[k] = x[t0+k-w+1] + ... + x[t0+k], added oldest first from 0.0.
-    lo = t0 - w + 1
-    for k in range(n):
-        acc[k] = 0.0
-    for j in range(w):
-        for k in range(n):
-            acc[k] += x[lo + j + k]
+def _chunks(x: np.ndarray, start: int, end: int, w: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Return the window starts (in ``src``) of the chunks that cover rows [start + w - 1, end),
+    ``src`` (``x`` itself, or the symbol's rows zero-padded to one chunk when too few) and the
+    row of ``x`` at ``src``'s row 0."""
+    first = start + w - 1
+    if end - first >= CHUNK:
+        n = (end - first + CHUNK - 1) // CHUNK
+        lows = np.empty(n, dtype=np.int64)
+        for c in range(n):
+            lows[c] = min(first + c * CHUNK, end - CHUNK) - w + 1
+        return lows, x, 0
+    padded = np.zeros(w - 1 + CHUNK)
+    padded[: end - start] = x[start:end]
+    return np.zeros(1, dtype=np.int64), padded, start
 
 
 @njit(cache=True)
-def _sum_group(x: np.ndarray, start: int, end: int, w: int, out: np.ndarray) -> None:
+def _sum_chunk(x: np.ndarray, lo: int, w: int, acc: np.ndarray) -> None:
+    # acc[k] = x[lo + k] + ... + x[lo + k + w - 1], added oldest first from 0.0.
+    for k in range(CHUNK):
+        acc[k] = 0.0
+    for j in range(w):
+        base = lo + j
+        for k in range(CHUNK):
+            acc[k] += x[base + k]
+
+
+@njit(cache=True)
+def _direct_sums(x: np.ndarray, start: int, end: int, w: int, out: np.ndarray, base: int) -> None:
+    # out[t - base] = the sum of x[t - w + 1 .. t] for rows t of [start + w - 1, end).
     acc = np.empty(CHUNK)
-    t0 = start + w - 1
-    while t0 < end:
+    lows, src, shift = _chunks(x, start, end, w)
+    for lo in lows:
+        _sum_chunk(src, lo, w, acc)
+        t0 = lo + w - 1 + shift
         n = min(CHUNK, end - t0)
-        _window_sums(x, t0, n, w, acc)
-        out[t0 : t0 + n] = acc[:n]
-        t0 += n
+        out[t0 - base : t0 - base + n] = acc[:n]
+
+
+def block_of(window: int) -> int:
+    """Return the block a window's sum is built from: its largest divisor up to its square root
+    (1 when it has none: the window is summed directly)."""
+    return max(b for b in range(1, int(window**0.5) + 1) if window % b == 0)
+
+
+@njit(cache=True)
+def _sum_group(x: np.ndarray, start: int, end: int, w: int, b: int, out: np.ndarray) -> None:
+    if end - start < w:
+        return
+    if b == 1:
+        _direct_sums(x, start, end, w, out, 0)
+        return
+    # The sums of the w / b blocks of b values, each summed directly, added oldest first: about
+    # b + w / b additions a row instead of w.
+    part = np.empty(end - start)
+    _direct_sums(x, start, end, b, part, start)
+    first, blocks = start + w - 1 - start, w // b
+    acc = part[first - (blocks - 1) * b : end - start - (blocks - 1) * b].copy()
+    for i in range(blocks - 2, -1, -1):
+        shift = i * b
+        for k in range(acc.shape[0]):
+            acc[k] += part[first - shift + k]
+    out[start + w - 1 : end] = acc
 
 
 @njit(cache=True, parallel=True)
-def rolling_sum_nb(x: np.ndarray, offsets: np.ndarray, window: int) -> np.ndarray:
-    """Return the sum of the last ``window`` values of each row's symbol (NaN if one is NaN)."""
+def _rolling_sum_nb(x: np.ndarray, offsets: np.ndarray, window: int, block: int) -> np.ndarray:
     out = np.full(x.shape[0], np.nan)
     for g in prange(offsets.shape[0] - 1):
-        _sum_group(x, offsets[g], offsets[g + 1], window, out)
+        _sum_group(x, offsets[g], offsets[g + 1], window, block, out)
     return out
+
+
+def rolling_sum_nb(x: np.ndarray, offsets: np.ndarray, window: int) -> np.ndarray:
+    """Return the sum of the last ``window`` values of each row's symbol (NaN if one is NaN):
+    the sum of its ``block_of(window)``-value blocks, each summed directly."""
+    return _rolling_sum_nb(x, offsets, window, block_of(window))
+
+
+@njit(cache=True)
+def _power_chunk(x: np.ndarray, lo: int, w: int, sums: np.ndarray) -> None:
+    # sums[0..3, k]: the window's first value, and the sums of d, d^2 and d^3 for d = x - it.
+    for k in range(CHUNK):
+        sums[0, k] = x[lo + k]
+        sums[1, k] = 0.0
+        sums[2, k] = 0.0
+        sums[3, k] = 0.0
+    for j in range(w):
+        base = lo + j
+        for k in range(CHUNK):
+            d = x[base + k] - sums[0, k]
+            d2 = d * d
+            sums[1, k] += d
+            sums[2, k] += d2
+            sums[3, k] += d2 * d
 
 
 @njit(cache=True)
@@ -60,42 +129,29 @@ def _moments_group(
     m2: np.ndarray,
     m3: np.ndarray,
 ) -> None:
+    if end - start < w:
+        return
     # run[i]: how many values before row i equal it without a break (so a window of w equal
-    # values has exactly zero spread, not the rounding of mean(x) - x).
+    # values has exactly zero spread, not the rounding of the moments' formulas).
     run = np.zeros(end - start, dtype=np.int64)
     for i in range(start + 1, end):
         if x[i] == x[i - 1]:
             run[i - start] = run[i - start - 1] + 1
-    mu = np.empty(CHUNK)
-    s2 = np.empty(CHUNK)
-    s3 = np.empty(CHUNK)
-    t0 = start + w - 1
-    while t0 < end:
-        n = min(CHUNK, end - t0)
-        lo = t0 - w + 1
-        # Deviations from the window's first value (exact for nearby values), then from their
-        # mean: a level of 1e9 costs no digits of the spread.
-        for k in range(n):
-            mu[k] = 0.0
-            s2[k] = 0.0
-            s3[k] = 0.0
-        for j in range(w):
-            for k in range(n):
-                mu[k] += x[lo + j + k] - x[lo + k]
-        for k in range(n):
-            mu[k] /= w
-        for j in range(w):
-            for k in range(n):
-                d = (x[lo + j + k] - x[lo + k]) - mu[k]
-                s2[k] += d * d
-                s3[k] += d * d * d
-        for k in range(n):
+    sums = np.empty((4, CHUNK))
+    lows, src, shift = _chunks(x, start, end, w)
+    for lo in lows:
+        _power_chunk(src, lo, w, sums)
+        t0 = lo + w - 1 + shift
+        for k in range(min(CHUNK, end - t0)):
             t = t0 + k
+            anchor, s1, s2, s3 = sums[0, k], sums[1, k], sums[2, k], sums[3, k]
             if run[t - start] >= w - 1:  # every value in the window is the same
                 mean[t], m2[t], m3[t] = x[t], 0.0, 0.0
-            elif not np.isnan(mu[k]):
-                mean[t], m2[t], m3[t] = x[t - w + 1] + mu[k], s2[k], s3[k]
-        t0 += n
+            elif not np.isnan(s1):
+                m = s1 / w
+                mean[t] = anchor + m
+                m2[t] = max(s2 - m * s1, 0.0)
+                m3[t] = s3 - 3.0 * m * s2 + 2.0 * w * m * m * m
 
 
 @njit(cache=True, parallel=True)
@@ -104,10 +160,10 @@ def rolling_moments_nb(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the window mean and the sums of squared and cubed deviations from it.
 
-    Two passes over each window (its mean, then the deviations from it), both relative to the
-    window's first value. The spread sums are
-    exactly 0 when all ``window`` values are equal, so "zero variance" can be tested with
-    ``== 0`` rather than a tolerance.
+    One pass over each window summing the powers of its values' deviations from its first
+    value (exact for nearby values: a level of 1e9 costs no digits of the spread), then the
+    central moments from them. The spread sums are exactly 0 when all ``window`` values are
+    equal, so "zero variance" can be tested with ``== 0`` rather than a tolerance.
     """
     mean = np.full(x.shape[0], np.nan)
     m2 = np.full(x.shape[0], np.nan)

@@ -26,6 +26,7 @@ from numba import njit, prange
 
 BLOCK_DAYS = 91  # 13 weeks; at most one bar per symbol per day, so at most 91 bars a block
 TRUNCATION = 1e-12
+LANES = 8
 
 
 def settle_of(alpha: float, seed: int) -> int:
@@ -51,27 +52,47 @@ def restarts_of(day: np.ndarray, bar: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _run(
+def _runs(
     x: np.ndarray,
-    r: int,
-    lo: int,
-    hi: int,
+    starts: np.ndarray,
+    lows: np.ndarray,
+    highs: np.ndarray,
     seed: int,
     alpha: float,
     out: np.ndarray,
 ) -> None:
-    # Seed at r (the mean of x[r : r + seed]), recurse, and write rows [lo, hi) (lo >= r+seed-1).
-    value = 0.0
-    for j in range(r, r + seed):
-        value += x[j]
-    value /= seed
-    if r + seed - 1 >= lo:
-        out[r + seed - 1] = value
+    # Each run k: seed at starts[k] (the mean of the next ``seed`` values), recurse, and write
+    # rows [lows[k], highs[k]). LANES runs advance side by side, their values laid out across a
+    # row of ``lane``: one recursion waits on each step's result, LANES independent ones
+    # vectorize. Every run does the same operations as it would alone.
     keep = 1.0 - alpha
-    for i in range(r + seed, hi):
-        value = alpha * x[i] + keep * value
-        if i >= lo:
-            out[i] = value
+    value = np.empty(LANES)
+    for b in range(0, starts.shape[0], LANES):
+        m = min(LANES, starts.shape[0] - b)
+        length = 0
+        for lane in range(m):
+            length = max(length, highs[b + lane] - starts[b + lane])
+        lane_x = np.zeros((length, LANES))
+        for lane in range(m):
+            r = starts[b + lane]
+            lane_x[: highs[b + lane] - r, lane] = x[r : highs[b + lane]]
+        lane_v = np.empty((length, LANES))
+        for lane in range(LANES):
+            value[lane] = 0.0
+        for j in range(seed):
+            for lane in range(LANES):
+                value[lane] += lane_x[j, lane]
+        for lane in range(LANES):
+            value[lane] /= seed
+            lane_v[seed - 1, lane] = value[lane]
+        for j in range(seed, length):
+            for lane in range(LANES):
+                value[lane] = alpha * lane_x[j, lane] + keep * value[lane]
+                lane_v[j, lane] = value[lane]
+        for lane in range(m):
+            r = starts[b + lane]
+            lo = max(lows[b + lane], r + seed - 1)
+            out[lo : highs[b + lane]] = lane_v[lo - r : highs[b + lane] - r, lane]
 
 
 @njit(cache=True)
@@ -92,19 +113,25 @@ def _smooth_group(
         return
     # Restart k serves the rows from r_k + settle - 1 until restart k + 1 takes over; the
     # symbol's first value serves the rows before the first restart past it takes over.
-    r = first
-    lo = first + seed - 1
-    nxt = first + 1
-    while True:
-        while nxt < end and not restart[nxt]:
-            nxt += 1
-        hi = min(end, nxt + settle - 1) if nxt < end else end
-        if hi > lo:
-            _run(x, r, lo, hi, seed, alpha, out)
-        if nxt >= end:
-            return
-        r, lo = nxt, max(hi, nxt + settle - 1)
-        nxt += 1
+    count = 1
+    for i in range(first + 1, end):
+        count += restart[i]
+    starts = np.empty(count, dtype=np.int64)
+    starts[0] = first
+    k = 1
+    for i in range(first + 1, end):
+        if restart[i]:
+            starts[k] = i
+            k += 1
+    lows = np.empty(count, dtype=np.int64)
+    highs = np.empty(count, dtype=np.int64)
+    lows[0] = first + seed - 1
+    for k in range(count):
+        highs[k] = min(end, starts[k + 1] + settle - 1) if k + 1 < count else end
+        if k > 0:
+            lows[k] = max(highs[k - 1], starts[k] + settle - 1)
+    keep = highs > lows
+    _runs(x, starts[keep], lows[keep], highs[keep], seed, alpha, out)
 
 
 @njit(cache=True, parallel=True)
