@@ -60,9 +60,19 @@ def sentiment_features(
         .with_columns(pl.col("total", "items").fill_null(0))
         .sort("symbol", "session_index")
     )
-    cumulative = [pl.col(c).cum_sum().over("symbol") for c in ("total", "items")]
-    in_window = [(c - c.shift(window)).over("symbol") for c in cumulative]
-    total, items = in_window
+    # Each window summed from its own sessions, oldest first: a running (cumulative) sum would
+    # carry rounding from wherever the read began, so a session's value would depend on it.
+    # Sessions before the read's first ``window`` sessions have no value (they lack the ones
+    # before them).
+    total, items = (
+        pl.when(pl.col(c).shift(window).over("symbol").is_not_null()).then(
+            sum(
+                (pl.col(c).shift(i).over("symbol") for i in range(window - 2, -1, -1)),
+                start=pl.col(c).shift(window - 1).over("symbol"),
+            )
+        )
+        for c in ("total", "items")
+    )
     return grid.select(
         "symbol",
         "session",

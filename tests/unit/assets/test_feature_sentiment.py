@@ -107,6 +107,28 @@ def test_random_items_match_the_slow_oracle(seed: int, window: int) -> None:
         assert w is None or g == pytest.approx(w, rel=1e-12)
 
 
+def test_a_session_computed_from_any_later_start_is_the_same_bit_for_bit() -> None:
+    # The asset reads ``window`` sessions before its first: from whichever session a read
+    # starts, every session it computes must equal the whole history's, to the last bit.
+    rng = np.random.default_rng(7)
+    sessions, window = _sessions(60), 5
+    minutes = rng.integers(-3 * 1440, 61 * 1440, 600)
+    news = _news(
+        [
+            (_at(0, 0) + dt.timedelta(minutes=int(m)), str(s), float(v))
+            for m, s, v in zip(
+                minutes, rng.choice(["A", "B"], 600), rng.uniform(-1, 1, 600), strict=True
+            )
+        ]
+    )
+    whole = sentiment_features(sessions, news, window=window).sort("symbol", "session")
+    for first in range(window, 60):
+        read = sessions.slice(first - window)
+        got = sentiment_features(read, news, window=window).sort("symbol", "session")
+        keep = pl.col("session") >= sessions.item(first, "session")
+        assert got.filter(keep).equals(whole.filter(keep)), first
+
+
 def test_the_visibility_time_column_can_be_the_knowledge_time() -> None:
     news = _news([(_at(1, 10), "AAA", 0.5)]).with_columns(knowledge_time=pl.lit(_at(2, 23)))
     got = sentiment_features(_sessions(5), news, window=1, time_column="knowledge_time")
